@@ -1,0 +1,305 @@
+/**
+ * Every span attribute and event name that the library writes, in one place.
+ *
+ * GenAI names follow the OpenTelemetry GenAI semantic conventions v1.41 and come from
+ * `@opentelemetry/semantic-conventions/incubating` where a constant exists; `botanu.*` names are the library's own.
+ *
+ * @since 0.1.0
+ */
+import {
+  ATTR_ERROR_MESSAGE,
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY,
+  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY,
+  ATTR_GEN_AI_REQUEST_SEED,
+  ATTR_GEN_AI_REQUEST_STOP_SEQUENCES,
+  ATTR_GEN_AI_REQUEST_STREAM,
+  ATTR_GEN_AI_REQUEST_TEMPERATURE,
+  ATTR_GEN_AI_REQUEST_TOP_K,
+  ATTR_GEN_AI_REQUEST_TOP_P,
+  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  ATTR_GEN_AI_RESPONSE_ID,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_TOOL_CALL_ID,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS
+} from "@opentelemetry/semantic-conventions/incubating"
+
+// --- OpenTelemetry GenAI semantic conventions -------------------------------------------------------------------
+
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiOperationName: typeof ATTR_GEN_AI_OPERATION_NAME = ATTR_GEN_AI_OPERATION_NAME
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiProviderName: typeof ATTR_GEN_AI_PROVIDER_NAME = ATTR_GEN_AI_PROVIDER_NAME
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiRequestModel: typeof ATTR_GEN_AI_REQUEST_MODEL = ATTR_GEN_AI_REQUEST_MODEL
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiResponseModel: typeof ATTR_GEN_AI_RESPONSE_MODEL = ATTR_GEN_AI_RESPONSE_MODEL
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiResponseId: typeof ATTR_GEN_AI_RESPONSE_ID = ATTR_GEN_AI_RESPONSE_ID
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiResponseFinishReasons: typeof ATTR_GEN_AI_RESPONSE_FINISH_REASONS =
+  ATTR_GEN_AI_RESPONSE_FINISH_REASONS
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiUsageInputTokens: typeof ATTR_GEN_AI_USAGE_INPUT_TOKENS = ATTR_GEN_AI_USAGE_INPUT_TOKENS
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiUsageOutputTokens: typeof ATTR_GEN_AI_USAGE_OUTPUT_TOKENS = ATTR_GEN_AI_USAGE_OUTPUT_TOKENS
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiUsageCacheReadInputTokens: typeof ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS =
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiUsageCacheCreationInputTokens: typeof ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS =
+  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS
+/**
+ * Not in the semantic-conventions package yet; written next to `gen_ai.usage.cache_creation.input_tokens`
+ * because some backends read this spelling.
+ *
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiUsageCacheWriteInputTokens = "gen_ai.usage.cache_write.input_tokens" as const
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiUsageReasoningOutputTokens: typeof ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS =
+  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiRequestTemperature: typeof ATTR_GEN_AI_REQUEST_TEMPERATURE = ATTR_GEN_AI_REQUEST_TEMPERATURE
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiRequestTopP: typeof ATTR_GEN_AI_REQUEST_TOP_P = ATTR_GEN_AI_REQUEST_TOP_P
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiRequestTopK: typeof ATTR_GEN_AI_REQUEST_TOP_K = ATTR_GEN_AI_REQUEST_TOP_K
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiRequestMaxTokens: typeof ATTR_GEN_AI_REQUEST_MAX_TOKENS = ATTR_GEN_AI_REQUEST_MAX_TOKENS
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiRequestStopSequences: typeof ATTR_GEN_AI_REQUEST_STOP_SEQUENCES = ATTR_GEN_AI_REQUEST_STOP_SEQUENCES
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiRequestFrequencyPenalty: typeof ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY =
+  ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiRequestPresencePenalty: typeof ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY =
+  ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiRequestSeed: typeof ATTR_GEN_AI_REQUEST_SEED = ATTR_GEN_AI_REQUEST_SEED
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiRequestStream: typeof ATTR_GEN_AI_REQUEST_STREAM = ATTR_GEN_AI_REQUEST_STREAM
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiToolName: typeof ATTR_GEN_AI_TOOL_NAME = ATTR_GEN_AI_TOOL_NAME
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiToolCallId: typeof ATTR_GEN_AI_TOOL_CALL_ID = ATTR_GEN_AI_TOOL_CALL_ID
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const ErrorType: typeof ATTR_ERROR_TYPE = ATTR_ERROR_TYPE
+/**
+ * Written by `setError`, whose call may still succeed (the span's status message is then empty).
+ *
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const ErrorMessage: typeof ATTR_ERROR_MESSAGE = ATTR_ERROR_MESSAGE
+
+// --- botanu ------------------------------------------------------------------------------------------------------
+
+/**
+ * @since 0.1.0
+ * @category botanu
+ */
+export const Vendor = "botanu.vendor" as const
+/**
+ * @since 0.1.0
+ * @category botanu
+ */
+export const ProviderRequestId = "botanu.provider.request_id" as const
+/**
+ * @since 0.1.0
+ * @category botanu
+ */
+export const ProviderClientRequestId = "botanu.provider.client_request_id" as const
+/**
+ * @since 0.1.0
+ * @category botanu
+ */
+export const UsageCachedTokens = "botanu.usage.cached_tokens" as const
+/**
+ * @since 0.1.0
+ * @category botanu
+ */
+export const UsageCacheReadTokens = "botanu.usage.cache_read_tokens" as const
+/**
+ * @since 0.1.0
+ * @category botanu
+ */
+export const UsageCacheWriteTokens = "botanu.usage.cache_write_tokens" as const
+/**
+ * @since 0.1.0
+ * @category botanu
+ */
+export const RequestStreaming = "botanu.request.streaming" as const
+/**
+ * @since 0.1.0
+ * @category botanu
+ */
+export const RequestCacheHit = "botanu.request.cache_hit" as const
+/**
+ * @since 0.1.0
+ * @category botanu
+ */
+export const RequestAttempt = "botanu.request.attempt" as const
+/**
+ * @since 0.1.0
+ * @category botanu
+ */
+export const ToolSuccess = "botanu.tool.success" as const
+/**
+ * @since 0.1.0
+ * @category botanu
+ */
+export const ToolItemsReturned = "botanu.tool.items_returned" as const
+/**
+ * @since 0.1.0
+ * @category botanu
+ */
+export const ToolBytesProcessed = "botanu.tool.bytes_processed" as const
+/**
+ * @since 0.1.0
+ * @category botanu
+ */
+export const ToolDurationMs = "botanu.tool.duration_ms" as const
+/**
+ * One short line per value that tracking dropped or changed (a string array).
+ *
+ * @since 0.1.0
+ * @category botanu
+ */
+export const TrackingWarnings = "botanu.tracking.warnings" as const
+
+/**
+ * The prefix given to extra attributes and metadata keys of LLM spans that are not already `botanu.*` or `gen_ai.*`.
+ *
+ * @since 0.1.0
+ * @category prefixes
+ */
+export const BotanuPrefix = "botanu." as const
+/**
+ * The prefix given to extra attributes and metadata keys of tool spans that are not already `botanu.*` or `gen_ai.*`.
+ *
+ * @since 0.1.0
+ * @category prefixes
+ */
+export const ToolPrefix = "botanu.tool." as const
+/**
+ * @since 0.1.0
+ * @category prefixes
+ */
+export const GenAiPrefix = "gen_ai." as const
+
+// --- values and events -------------------------------------------------------------------------------------------
+
+/**
+ * The `error.type` of a call that was interrupted.
+ *
+ * @since 0.1.0
+ * @category values
+ */
+export const ErrorTypeInterrupted = "interrupted" as const
+/**
+ * The `error.type` of an error that has neither a `_tag` nor an `Error` class name.
+ *
+ * @since 0.1.0
+ * @category values
+ */
+export const ErrorTypeOther = "_OTHER" as const
+/**
+ * @since 0.1.0
+ * @category events
+ */
+export const ExceptionEvent = "exception" as const
+/**
+ * @since 0.1.0
+ * @category events
+ */
+export const ExceptionType = "exception.type" as const
+/**
+ * @since 0.1.0
+ * @category events
+ */
+export const ExceptionMessage = "exception.message" as const
+/**
+ * @since 0.1.0
+ * @category events
+ */
+export const ExceptionStacktrace = "exception.stacktrace" as const

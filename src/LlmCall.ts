@@ -1,0 +1,152 @@
+/**
+ * Tracked LLM calls: an LLM call is an `Effect`, and `trackLlmCall` records it as an OpenTelemetry GenAI span.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import { dual } from "effect/Function"
+import * as Option from "effect/Option"
+import {
+  GenAiOperationName,
+  GenAiProviderName,
+  GenAiRequestModel,
+  GenAiRequestStream,
+  GenAiResponseId,
+  ProviderRequestId,
+  RequestStreaming,
+  Vendor
+} from "./Attributes.js"
+import * as internal from "./internal/llmCall.js"
+import { boolean, optionalString, requiredName } from "./internal/sanitize.js"
+import { SpanRecorder } from "./internal/spanRecorder.js"
+import { emptyTokens, writeTokens } from "./internal/tokens.js"
+import type { AttributeValue, LlmTracker } from "./LlmTracker.js"
+import { ModelOperation } from "./ModelOperation.js"
+import { inputExcludesCache, normalizeProvider } from "./Provider.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface LlmCallOptions {
+  /** Any spelling; recorded normalized (see `normalizeProvider`). */
+  readonly provider: string
+  /** The requested model, as given. An empty one is recorded as `unknown`. */
+  readonly model: string
+  /** `gen_ai.operation.name`; defaults to `"chat"` (see `ModelOperation`). */
+  readonly operation?: string | undefined
+  readonly clientRequestId?: string | undefined
+  /** Extra span attributes: keys that do not start with `botanu.` or `gen_ai.` get the prefix `botanu.`. */
+  readonly attributes?: Readonly<Record<string, AttributeValue>> | undefined
+}
+
+/**
+ * Runs an effect as a tracked LLM call: a CLIENT span `"{operation} {model}"` that is the parent of everything the
+ * effect does, an `LlmTracker` provided to it, and its outcome (success, failure, defect or interruption) recorded.
+ * The effect's success and error pass through unchanged.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { LlmTracker, trackLlmCall } from "@botanu/effect"
+ *
+ * const answer = Effect.gen(function*() {
+ *   const tracker = yield* LlmTracker
+ *   yield* tracker.setTokens({ inputTokens: 12, outputTokens: 3 })
+ *   return "Paris"
+ * })
+ *
+ * const tracked = answer.pipe(trackLlmCall({ provider: "openai", model: "gpt-4o" }))
+ * const same = trackLlmCall(answer, { provider: "openai", model: "gpt-4o" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const trackLlmCall: {
+  (options: LlmCallOptions): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, Exclude<R, LlmTracker>>
+  <A, E, R>(self: Effect.Effect<A, E, R>, options: LlmCallOptions): Effect.Effect<A, E, Exclude<R, LlmTracker>>
+} = dual(
+  2,
+  <A, E, R>(self: Effect.Effect<A, E, R>, options: LlmCallOptions): Effect.Effect<A, E, Exclude<R, LlmTracker>> =>
+    internal.track(self, internal.plan(options))
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface LlmAttributes {
+  readonly provider: string
+  readonly model: string
+  readonly operation?: string | undefined
+  readonly inputTokens?: number | undefined
+  readonly outputTokens?: number | undefined
+  readonly cachedTokens?: number | undefined
+  readonly streaming?: boolean | undefined
+  readonly providerRequestId?: string | undefined
+}
+
+const annotateCurrentSpan = (method: string, f: (recorder: SpanRecorder) => void): Effect.Effect<void> =>
+  Effect.map(Effect.option(Effect.currentSpan), (span) => {
+    if (Option.isNone(span)) return
+    const recorder = new SpanRecorder(span.value)
+    recorder.guard(method, () => f(recorder))
+    recorder.flushWarnings()
+  })
+
+/**
+ * Writes the LLM attributes of a call onto the current span, for code that makes its own spans. Does nothing
+ * outside a span. Token counts follow the same rules as `LlmTracker.setTokens`.
+ *
+ * @since 0.1.0
+ * @category annotations
+ */
+export const setLlmAttributes = (attributes: LlmAttributes): Effect.Effect<void> =>
+  annotateCurrentSpan("setLlmAttributes", (recorder) => {
+    const warn = recorder.warn
+    const provider = normalizeProvider(requiredName("provider", attributes.provider, "unknown", warn))
+    const operation = attributes.operation === undefined
+      ? ModelOperation.CHAT
+      : requiredName("operation", attributes.operation, ModelOperation.CHAT, warn)
+    recorder.set(GenAiOperationName, operation)
+    recorder.set(GenAiProviderName, provider)
+    recorder.set(Vendor, provider)
+    recorder.set(GenAiRequestModel, requiredName("model", attributes.model, "unknown", warn))
+    writeTokens(
+      recorder,
+      {
+        inputTokens: attributes.inputTokens,
+        outputTokens: attributes.outputTokens,
+        cachedTokens: attributes.cachedTokens
+      },
+      inputExcludesCache.has(provider),
+      emptyTokens()
+    )
+    if (attributes.streaming !== undefined) {
+      const streaming = boolean("streaming", attributes.streaming, warn)
+      if (streaming !== undefined) {
+        recorder.set(RequestStreaming, streaming)
+        recorder.set(GenAiRequestStream, streaming)
+      }
+    }
+    const requestId = optionalString("providerRequestId", attributes.providerRequestId, warn)
+    if (requestId !== undefined) {
+      recorder.set(GenAiResponseId, requestId)
+      recorder.set(ProviderRequestId, requestId)
+    }
+  })
+
+/**
+ * Writes token usage onto the current span, as reported (input is taken to include cached tokens). Does nothing
+ * outside a span.
+ *
+ * @since 0.1.0
+ * @category annotations
+ */
+export const setTokenUsage = (usage: {
+  readonly inputTokens: number
+  readonly outputTokens: number
+  readonly cachedTokens?: number | undefined
+}): Effect.Effect<void> =>
+  annotateCurrentSpan("setTokenUsage", (recorder) => writeTokens(recorder, usage, false, emptyTokens()))

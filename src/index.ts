@@ -1,0 +1,63 @@
+/**
+ * @since 0.1.0
+ */
+
+/**
+ * @since 0.1.0
+ */
+export * as Attributes from "./Attributes.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as LlmCall from "./LlmCall.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Provider from "./Provider.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as ToolCall from "./ToolCall.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Tracking from "./Tracking.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as TrackingTest from "./TrackingTest.js"
+
+/**
+ * @since 0.1.0
+ */
+export { type LlmAttributes, type LlmCallOptions, setLlmAttributes, setTokenUsage, trackLlmCall } from "./LlmCall.js"
+
+/**
+ * @since 0.1.0
+ */
+export { type AttributeValue, LlmTracker, type RequestIds, type RequestParams, type TokenUsage } from "./LlmTracker.js"
+
+/**
+ * @since 0.1.0
+ */
+export { ModelOperation } from "./ModelOperation.js"
+
+/**
+ * @since 0.1.0
+ */
+export { normalizeProvider } from "./Provider.js"
+
+/**
+ * @since 0.1.0
+ */
+export { type ToolCallOptions, trackToolCall } from "./ToolCall.js"
+
+/**
+ * @since 0.1.0
+ */
+export { type ToolResult, ToolTracker } from "./ToolTracker.js"

@@ -1,0 +1,239 @@
+import type * as OtelApi from "@opentelemetry/api"
+import type * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
+import type * as Tracer from "effect/Tracer"
+import {
+  BotanuPrefix,
+  GenAiOperationName,
+  GenAiProviderName,
+  GenAiRequestFrequencyPenalty,
+  GenAiRequestMaxTokens,
+  GenAiRequestModel,
+  GenAiRequestPresencePenalty,
+  GenAiRequestSeed,
+  GenAiRequestStopSequences,
+  GenAiRequestStream,
+  GenAiRequestTemperature,
+  GenAiRequestTopK,
+  GenAiRequestTopP,
+  GenAiResponseFinishReasons,
+  GenAiResponseId,
+  GenAiResponseModel,
+  ProviderClientRequestId,
+  ProviderRequestId,
+  RequestAttempt,
+  RequestCacheHit,
+  RequestStreaming,
+  Vendor
+} from "../Attributes.js"
+import type { LlmCallOptions } from "../LlmCall.js"
+import { LlmTracker } from "../LlmTracker.js"
+import type { AttributeValue, RequestIds, RequestParams, TokenUsage } from "../LlmTracker.js"
+import { ModelOperation } from "../ModelOperation.js"
+import { inputExcludesCache, normalizeProvider } from "../Provider.js"
+import {
+  boolean,
+  count,
+  describe,
+  finite,
+  forEachAttribute,
+  integer,
+  optionalString,
+  requiredName,
+  strings
+} from "./sanitize.js"
+import { SpanRecorder } from "./spanRecorder.js"
+import { emptyTokens, type RecordedTokens, writeTokens } from "./tokens.js"
+
+/**
+ * Everything about a call that is known before it runs, worked out once when the tracked effect is built rather
+ * than on every run.
+ *
+ * @internal
+ */
+export interface LlmCallPlan {
+  readonly spanName: string
+  readonly provider: string
+  readonly model: string
+  readonly operation: string
+  readonly inputExcludesCache: boolean
+  readonly startAttributes: ReadonlyArray<readonly [string, OtelApi.AttributeValue]>
+  readonly warnings: ReadonlyArray<string>
+}
+
+const spanOptions: Tracer.SpanOptions = { kind: "client", captureStackTrace: false }
+
+/** @internal */
+export const plan = (options: LlmCallOptions): LlmCallPlan => {
+  const warnings: Array<string> = []
+  const warn = (line: string) => warnings.push(line)
+  const provider = normalizeProvider(requiredName("provider", options?.provider, "unknown", warn))
+  const model = requiredName("model", options?.model, "unknown", warn)
+  const operation = options?.operation === undefined
+    ? ModelOperation.CHAT
+    : requiredName("operation", options.operation, ModelOperation.CHAT, warn)
+  const startAttributes: Array<readonly [string, OtelApi.AttributeValue]> = [
+    [GenAiOperationName, operation],
+    [GenAiProviderName, provider],
+    [GenAiRequestModel, model],
+    [Vendor, provider]
+  ]
+  const clientRequestId = optionalString("clientRequestId", options?.clientRequestId, warn)
+  if (clientRequestId !== undefined) startAttributes.push([ProviderClientRequestId, clientRequestId])
+  forEachAttribute("attributes", options?.attributes, BotanuPrefix, warn, (key, value) => {
+    startAttributes.push([key, value])
+  })
+  return {
+    spanName: `${operation} ${model}`,
+    provider,
+    model,
+    operation,
+    inputExcludesCache: inputExcludesCache.has(provider),
+    startAttributes,
+    warnings
+  }
+}
+
+/**
+ * The state of one tracked LLM call and the `LlmTracker` that its effect sees.
+ *
+ * @internal
+ */
+export class LlmCall extends SpanRecorder implements LlmTracker.Service {
+  readonly tokens: RecordedTokens = emptyTokens()
+  responseModel: string | undefined = undefined
+  attempt: number | undefined = undefined
+  errorType: string | undefined = undefined
+
+  constructor(span: Tracer.Span, readonly plan: LlmCallPlan, readonly clock: Clock.Clock) {
+    super(span)
+    for (const [key, value] of plan.startAttributes) this.set(key, value)
+    for (const line of plan.warnings) this.addWarning(line)
+  }
+
+  readonly setTokens = (usage: TokenUsage): Effect.Effect<void> =>
+    Effect.sync(() =>
+      this.guard("setTokens", () => writeTokens(this, usage, this.plan.inputExcludesCache, this.tokens))
+    )
+
+  readonly setRequestId = (ids: RequestIds): Effect.Effect<void> =>
+    Effect.sync(() =>
+      this.guard("setRequestId", () => {
+        if (typeof ids !== "object" || ids === null) {
+          return this.warn(`setRequestId: ${describe(ids)} is not a record; dropped`)
+        }
+        const providerId = optionalString("providerRequestId", ids.providerRequestId, this.warn)
+        if (providerId !== undefined) {
+          this.set(GenAiResponseId, providerId)
+          this.set(ProviderRequestId, providerId)
+        }
+        const clientId = optionalString("clientRequestId", ids.clientRequestId, this.warn)
+        if (clientId !== undefined) this.set(ProviderClientRequestId, clientId)
+      })
+    )
+
+  readonly setResponseModel = (model: string): Effect.Effect<void> =>
+    Effect.sync(() =>
+      this.guard("setResponseModel", () => {
+        const value = optionalString("responseModel", model, this.warn)
+        if (value !== undefined) {
+          this.responseModel = value
+          this.set(GenAiResponseModel, value)
+        }
+      })
+    )
+
+  readonly setRequestParams = (params: RequestParams): Effect.Effect<void> =>
+    Effect.sync(() =>
+      this.guard("setRequestParams", () => {
+        if (typeof params !== "object" || params === null) {
+          return this.warn(`setRequestParams: ${describe(params)} is not a record; dropped`)
+        }
+        const warn = this.warn
+        this.setNumber(GenAiRequestTemperature, finite("temperature", params.temperature, warn))
+        this.setNumber(GenAiRequestTopP, finite("topP", params.topP, warn))
+        this.setNumber(GenAiRequestTopK, count("topK", params.topK, warn))
+        this.setNumber(GenAiRequestMaxTokens, count("maxTokens", params.maxTokens, warn))
+        this.setNumber(GenAiRequestFrequencyPenalty, finite("frequencyPenalty", params.frequencyPenalty, warn))
+        this.setNumber(GenAiRequestPresencePenalty, finite("presencePenalty", params.presencePenalty, warn))
+        this.setNumber(GenAiRequestSeed, integer("seed", params.seed, warn))
+        const stops = strings("stopSequences", params.stopSequences, warn)
+        if (stops !== undefined) this.set(GenAiRequestStopSequences, stops)
+      })
+    )
+
+  readonly setStreaming = (streaming: boolean = true): Effect.Effect<void> =>
+    Effect.sync(() =>
+      this.guard("setStreaming", () => {
+        const value = boolean("streaming", streaming, this.warn)
+        if (value !== undefined) {
+          this.set(RequestStreaming, value)
+          this.set(GenAiRequestStream, value)
+        }
+      })
+    )
+
+  readonly setCacheHit = (hit: boolean = true): Effect.Effect<void> =>
+    Effect.sync(() =>
+      this.guard("setCacheHit", () => {
+        const value = boolean("cacheHit", hit, this.warn)
+        if (value !== undefined) this.set(RequestCacheHit, value)
+      })
+    )
+
+  readonly setAttempt = (attempt: number): Effect.Effect<void> =>
+    Effect.sync(() =>
+      this.guard("setAttempt", () => {
+        const value = count("attempt", attempt, this.warn)
+        if (value === undefined) return
+        if (value < 1) return this.warn(`attempt: ${value} is below 1; dropped`)
+        this.attempt = value
+        this.set(RequestAttempt, value)
+      })
+    )
+
+  readonly setFinishReason = (reason: string | ReadonlyArray<string>): Effect.Effect<void> =>
+    Effect.sync(() =>
+      this.guard("setFinishReason", () => {
+        const reasons = strings("finishReason", reason, this.warn)
+        if (reasons !== undefined && reasons.length > 0) this.set(GenAiResponseFinishReasons, reasons)
+      })
+    )
+
+  readonly setError = (error: unknown): Effect.Effect<void> =>
+    Effect.sync(() => this.guard("setError", () => this.reportError(error, this.clock.unsafeCurrentTimeNanos())))
+
+  readonly addMetadata = (metadata: Readonly<Record<string, AttributeValue>>): Effect.Effect<void> =>
+    Effect.sync(() =>
+      this.guard("addMetadata", () => forEachAttribute("metadata", metadata, BotanuPrefix, this.warn, this.setter))
+    )
+
+  private readonly setter = (key: string, value: OtelApi.AttributeValue) => this.set(key, value)
+
+  private setNumber(key: string, value: number | undefined): void {
+    if (value !== undefined) this.set(key, value)
+  }
+
+  end(exit: Exit.Exit<unknown, unknown>): void {
+    try {
+      this.errorType = this.finish(exit)
+    } catch {
+      // Tracking never changes the call's outcome.
+    }
+  }
+}
+
+/** @internal */
+export const track = <A, E, R>(
+  self: Effect.Effect<A, E, R>,
+  plan: LlmCallPlan
+): Effect.Effect<A, E, Exclude<R, LlmTracker>> =>
+  Effect.useSpan(plan.spanName, spanOptions, (span) =>
+    Effect.clockWith((clock) => {
+      const call = new LlmCall(span, plan, clock)
+      return Effect.onExit(
+        Effect.withParentSpan(Effect.provideService(self, LlmTracker, call), span),
+        (exit) => Effect.sync(() => call.end(exit))
+      )
+    }))

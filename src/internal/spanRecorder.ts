@@ -1,0 +1,131 @@
+import type * as OtelApi from "@opentelemetry/api"
+import * as Cause from "effect/Cause"
+import type * as Exit from "effect/Exit"
+import type * as Tracer from "effect/Tracer"
+import {
+  ErrorMessage,
+  ErrorType,
+  ErrorTypeInterrupted,
+  ExceptionEvent,
+  ExceptionMessage,
+  ExceptionStacktrace,
+  ExceptionType,
+  TrackingWarnings
+} from "../Attributes.js"
+import { causeError, errorMessage, errorStack, errorType } from "./errors.js"
+import type { Warn } from "./sanitize.js"
+
+// The @effect/opentelemetry bridge marks its spans with this registered symbol and keeps the SDK span in `span`.
+// Writing to the SDK span directly is what keeps array attributes arrays: the bridge's own `attribute` turns
+// them into JSON strings.
+const OtelSpanTypeId = Symbol.for("@effect/opentelemetry/Tracer/OtelSpan")
+
+/** @internal */
+export const otelSpanOf = (span: Tracer.Span): OtelApi.Span | undefined =>
+  OtelSpanTypeId in span ? (span as unknown as { readonly span: OtelApi.Span }).span : undefined
+
+// Bounds the memory a misbehaving caller can make one span hold.
+const maxWarnings = 32
+
+const bigint1e9 = BigInt(1_000_000_000)
+
+/**
+ * What a tracked call writes to its span, whichever tracer made it: attributes, warnings about bad input, and the
+ * outcome. Owned by the one fiber that runs the call.
+ *
+ * @internal
+ */
+export class SpanRecorder {
+  readonly otel: OtelApi.Span | undefined
+  warnings: Array<string> | undefined = undefined
+  private droppedWarnings = 0
+  private reportedError: { readonly error: unknown; readonly time: bigint } | undefined = undefined
+  readonly warn: Warn
+
+  constructor(readonly span: Tracer.Span) {
+    this.otel = otelSpanOf(span)
+    this.warn = (line) => this.addWarning(line)
+  }
+
+  set(key: string, value: OtelApi.AttributeValue): void {
+    if (this.otel !== undefined) {
+      this.otel.setAttribute(key, value)
+    } else {
+      this.span.attribute(key, value)
+    }
+  }
+
+  addWarning(line: string): void {
+    if (this.warnings === undefined) {
+      this.warnings = [line]
+    } else if (this.warnings.length < maxWarnings) {
+      this.warnings.push(line)
+    } else {
+      this.droppedWarnings++
+    }
+  }
+
+  /** Runs tracker work so that a throwing getter or a bug of ours becomes a warning, never the caller's problem. */
+  guard(method: string, f: () => void): void {
+    try {
+      f()
+    } catch (e) {
+      this.addWarning(`${method}: failed (${errorMessage(e)}); ignored`)
+    }
+  }
+
+  /** `setError`: the type now, the exception event once the outcome is known, so that there is exactly one. */
+  reportError(error: unknown, time: bigint): void {
+    this.set(ErrorType, errorType(error))
+    this.set(ErrorMessage, errorMessage(error))
+    this.reportedError = { error, time }
+  }
+
+  /**
+   * Records the outcome. The @effect/opentelemetry bridge itself sets the status and records one exception event
+   * for a failure or defect, so a reported error only gets its event when the call did not fail.
+   */
+  finish(exit: Exit.Exit<unknown, unknown>): string | undefined {
+    let type: string | undefined
+    if (exit._tag === "Failure") {
+      if (Cause.isInterruptedOnly(exit.cause)) {
+        type = ErrorTypeInterrupted
+        this.writeReportedError()
+      } else {
+        type = errorType(causeError(exit.cause))
+      }
+      this.set(ErrorType, type)
+    } else {
+      this.writeReportedError()
+    }
+    this.flushWarnings()
+    return type
+  }
+
+  flushWarnings(): void {
+    if (this.warnings === undefined) return
+    const lines = this.droppedWarnings > 0
+      ? [...this.warnings, `${this.droppedWarnings} more warnings dropped`]
+      : this.warnings
+    this.set(TrackingWarnings, lines)
+  }
+
+  private writeReportedError(): void {
+    const reported = this.reportedError
+    if (reported === undefined) return
+    const attributes: OtelApi.Attributes = {
+      [ExceptionType]: errorType(reported.error),
+      [ExceptionMessage]: errorMessage(reported.error)
+    }
+    const stack = errorStack(reported.error)
+    if (stack !== undefined) attributes[ExceptionStacktrace] = stack
+    if (this.otel !== undefined) {
+      this.otel.addEvent(ExceptionEvent, attributes, [
+        Number(reported.time / bigint1e9),
+        Number(reported.time % bigint1e9)
+      ])
+    } else {
+      this.span.event(ExceptionEvent, reported.time, attributes)
+    }
+  }
+}

@@ -1,0 +1,141 @@
+import type * as OtelApi from "@opentelemetry/api"
+import type * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
+import type * as Tracer from "effect/Tracer"
+import {
+  GenAiOperationName,
+  GenAiProviderName,
+  GenAiToolCallId,
+  GenAiToolName,
+  ToolBytesProcessed,
+  ToolDurationMs,
+  ToolItemsReturned,
+  ToolPrefix,
+  ToolSuccess,
+  Vendor
+} from "../Attributes.js"
+import type { AttributeValue } from "../LlmTracker.js"
+import { ModelOperation } from "../ModelOperation.js"
+import { normalizeProvider } from "../Provider.js"
+import type { ToolCallOptions } from "../ToolCall.js"
+import { ToolTracker } from "../ToolTracker.js"
+import type { ToolResult } from "../ToolTracker.js"
+import { count, describe, forEachAttribute, optionalString, requiredName } from "./sanitize.js"
+import { SpanRecorder } from "./spanRecorder.js"
+
+/** @internal */
+export interface ToolCallPlan {
+  readonly spanName: string
+  readonly toolName: string
+  readonly provider: string | undefined
+  readonly startAttributes: ReadonlyArray<readonly [string, OtelApi.AttributeValue]>
+  readonly warnings: ReadonlyArray<string>
+}
+
+const spanOptions: Tracer.SpanOptions = { kind: "internal", captureStackTrace: false }
+
+/** @internal */
+export const plan = (options: ToolCallOptions): ToolCallPlan => {
+  const warnings: Array<string> = []
+  const warn = (line: string) => warnings.push(line)
+  const toolName = requiredName("toolName", options?.toolName, "unknown", warn)
+  const startAttributes: Array<readonly [string, OtelApi.AttributeValue]> = [
+    [GenAiOperationName, ModelOperation.EXECUTE_TOOL],
+    [GenAiToolName, toolName]
+  ]
+  const toolCallId = optionalString("toolCallId", options?.toolCallId, warn)
+  if (toolCallId !== undefined) startAttributes.push([GenAiToolCallId, toolCallId])
+  let provider: string | undefined
+  const providerName = optionalString("provider", options?.provider, warn)
+  if (providerName !== undefined && providerName.trim().length > 0) {
+    provider = normalizeProvider(providerName)
+    startAttributes.push([GenAiProviderName, provider], [Vendor, provider])
+  }
+  forEachAttribute("attributes", options?.attributes, ToolPrefix, warn, (key, value) => {
+    startAttributes.push([key, value])
+  })
+  return { spanName: `${ModelOperation.EXECUTE_TOOL} ${toolName}`, toolName, provider, startAttributes, warnings }
+}
+
+/**
+ * The state of one tracked tool call and the `ToolTracker` that its effect sees.
+ *
+ * @internal
+ */
+export class ToolCall extends SpanRecorder implements ToolTracker.Service {
+  success: boolean | undefined = undefined
+  errorType: string | undefined = undefined
+  durationMs = 0
+
+  constructor(span: Tracer.Span, readonly plan: ToolCallPlan, readonly clock: Clock.Clock) {
+    super(span)
+    for (const [key, value] of plan.startAttributes) this.set(key, value)
+    for (const line of plan.warnings) this.addWarning(line)
+  }
+
+  readonly setResult = (result: ToolResult): Effect.Effect<void> =>
+    Effect.sync(() =>
+      this.guard("setResult", () => {
+        if (typeof result !== "object" || result === null) {
+          return this.warn(`setResult: ${describe(result)} is not a record; dropped`)
+        }
+        let success = result.success
+        if (typeof success !== "boolean") {
+          this.warn(`success: ${describe(success)} is not a boolean; recorded as ${Boolean(success)}`)
+          success = Boolean(success)
+        }
+        this.success = success
+        this.set(ToolSuccess, success)
+        const items = count("itemsReturned", result.itemsReturned, this.warn)
+        if (items !== undefined && items > 0) this.set(ToolItemsReturned, items)
+        const bytes = count("bytesProcessed", result.bytesProcessed, this.warn)
+        if (bytes !== undefined && bytes > 0) this.set(ToolBytesProcessed, bytes)
+      })
+    )
+
+  readonly setToolCallId = (id: string): Effect.Effect<void> =>
+    Effect.sync(() =>
+      this.guard("setToolCallId", () => {
+        const value = optionalString("toolCallId", id, this.warn)
+        if (value !== undefined) this.set(GenAiToolCallId, value)
+      })
+    )
+
+  readonly setError = (error: unknown): Effect.Effect<void> =>
+    Effect.sync(() => this.guard("setError", () => this.reportError(error, this.clock.unsafeCurrentTimeNanos())))
+
+  readonly addMetadata = (metadata: Readonly<Record<string, AttributeValue>>): Effect.Effect<void> =>
+    Effect.sync(() =>
+      this.guard("addMetadata", () => forEachAttribute("metadata", metadata, ToolPrefix, this.warn, this.setter))
+    )
+
+  private readonly setter = (key: string, value: OtelApi.AttributeValue) => this.set(key, value)
+
+  end(exit: Exit.Exit<unknown, unknown>): void {
+    try {
+      const startTime = this.span.status._tag === "Started" ? this.span.status.startTime : undefined
+      if (startTime !== undefined) {
+        this.durationMs = Number(this.clock.unsafeCurrentTimeNanos() - startTime) / 1e6
+        this.set(ToolDurationMs, this.durationMs)
+      }
+      this.errorType = this.finish(exit)
+    } catch {
+      // Tracking never changes the call's outcome.
+    }
+  }
+}
+
+/** @internal */
+export const track = <A, E, R>(
+  self: Effect.Effect<A, E, R>,
+  plan: ToolCallPlan
+): Effect.Effect<A, E, Exclude<R, ToolTracker>> =>
+  Effect.useSpan(plan.spanName, spanOptions, (span) =>
+    Effect.clockWith((clock) => {
+      const call = new ToolCall(span, plan, clock)
+      return Effect.onExit(
+        Effect.withParentSpan(Effect.provideService(self, ToolTracker, call), span),
+        (exit) => Effect.sync(() => call.end(exit))
+      )
+    }))
