@@ -24,6 +24,7 @@ import {
   ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
   ATTR_GEN_AI_RESPONSE_ID,
   ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_TOKEN_TYPE,
   ATTR_GEN_AI_TOOL_CALL_ID,
   ATTR_GEN_AI_TOOL_NAME,
   ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
@@ -160,6 +161,13 @@ export const GenAiToolName: typeof ATTR_GEN_AI_TOOL_NAME = ATTR_GEN_AI_TOOL_NAME
  */
 export const GenAiToolCallId: typeof ATTR_GEN_AI_TOOL_CALL_ID = ATTR_GEN_AI_TOOL_CALL_ID
 /**
+ * A metric attribute: `input` or `output`.
+ *
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiTokenType: typeof ATTR_GEN_AI_TOKEN_TYPE = ATTR_GEN_AI_TOKEN_TYPE
+/**
  * @since 0.1.0
  * @category gen_ai
  */
@@ -266,6 +274,15 @@ export const ToolPrefix = "botanu.tool." as const
  * @category prefixes
  */
 export const GenAiPrefix = "gen_ai." as const
+
+/**
+ * A metric attribute of `botanu.gen_ai.attempts`, `botanu.tool.duration` and `botanu.tool.executions`:
+ * `success` or `error`.
+ *
+ * @since 0.1.0
+ * @category botanu
+ */
+export const MetricStatus = "status" as const
 
 // --- values and events -------------------------------------------------------------------------------------------
 

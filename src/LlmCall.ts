@@ -43,7 +43,8 @@ export interface LlmCallOptions {
 /**
  * Runs an effect as a tracked LLM call: a CLIENT span `"{operation} {model}"` that is the parent of everything the
  * effect does, an `LlmTracker` provided to it, and its outcome (success, failure, defect or interruption) recorded.
- * The effect's success and error pass through unchanged.
+ * The effect's success and error pass through unchanged (effect 3 hands a failure raised inside a span back in a
+ * span-carrying wrapper, as `Effect.withSpan` does: `Cause.originalError` gives the very instance).
  *
  * @example
  * ```ts

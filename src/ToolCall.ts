@@ -24,7 +24,8 @@ export interface ToolCallOptions {
 
 /**
  * Runs an effect as a tracked tool call: an INTERNAL span `"execute_tool {toolName}"`, a `ToolTracker` provided to
- * the effect, its outcome and `botanu.tool.duration_ms` recorded. Success and error pass through unchanged.
+ * the effect, its outcome and `botanu.tool.duration_ms` recorded. Success and error pass through unchanged (as
+ * with `Effect.withSpan`, `Cause.originalError` unwraps a failure raised inside the span).
  *
  * @example
  * ```ts

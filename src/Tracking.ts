@@ -6,16 +6,19 @@
  */
 import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import type * as Resource from "@effect/opentelemetry/Resource"
+import type * as OtelApi from "@opentelemetry/api"
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto"
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto"
-import { PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
-import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
+import { type MetricReader, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
+import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
+import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Layer from "effect/Layer"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { ConsoleSpanProcessor } from "./internal/consoleSpanProcessor.js"
+import * as MetricProducer from "./internal/metricProducer.js"
 
 /**
  * @since 0.1.0
@@ -33,7 +36,10 @@ export interface OtlpOptions {
   readonly headers?: Readonly<Record<string, string>> | undefined
   /** Defaults to 60 seconds. */
   readonly metricExportInterval?: Duration.DurationInput | undefined
-  /** How long shutdown may wait for the last export; defaults to 3 seconds. */
+  /**
+   * How long shutdown may wait for the last export of spans, and then of metrics; also the timeout of each export
+   * request. Defaults to 3 seconds.
+   */
   readonly shutdownTimeout?: Duration.DurationInput | undefined
 }
 
@@ -138,20 +144,67 @@ export const resolveOtlpConfig = (options: OtlpOptions = {}): Effect.Effect<Reso
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: OtlpOptions = {}): Layer.Layer<Resource.Resource> =>
-  NodeSdk.layer(Effect.map(resolveOtlpConfig(options), (config) => ({
-    resource: {
-      serviceName: config.serviceName,
-      ...(config.serviceVersion === undefined ? {} : { serviceVersion: config.serviceVersion }),
-      ...(config.environment === undefined ? {} : { attributes: { "deployment.environment.name": config.environment } })
-    },
-    spanProcessor: new BatchSpanProcessor(new OTLPTraceExporter({ url: config.tracesUrl, headers: config.headers })),
-    metricReader: new PeriodicExportingMetricReader({
-      exporter: new OTLPMetricExporter({ url: config.metricsUrl, headers: config.headers }),
-      exportIntervalMillis: Duration.toMillis(options.metricExportInterval ?? Duration.seconds(60))
-    }),
-    shutdownTimeout: options.shutdownTimeout ?? Duration.seconds(3)
-  })))
+export const layer = (options: OtlpOptions = {}): Layer.Layer<Resource.Resource> => {
+  const shutdownTimeout = options.shutdownTimeout ?? Duration.seconds(3)
+  // An exporter whose request outlives the shutdown would keep the process alive after the app is done.
+  const timeoutMillis = Duration.toMillis(shutdownTimeout)
+  return Layer.unwrapEffect(Effect.map(resolveOtlpConfig(options), (config) =>
+    layerSdk({
+      resource: {
+        serviceName: config.serviceName,
+        ...(config.serviceVersion === undefined ? {} : { serviceVersion: config.serviceVersion }),
+        ...(config.environment === undefined
+          ? {}
+          : { attributes: { "deployment.environment.name": config.environment } })
+      },
+      spanProcessor: () =>
+        new BatchSpanProcessor(
+          new OTLPTraceExporter({ url: config.tracesUrl, headers: config.headers, timeoutMillis })
+        ),
+      metricReader: () =>
+        new PeriodicExportingMetricReader({
+          exporter: new OTLPMetricExporter({ url: config.metricsUrl, headers: config.headers, timeoutMillis }),
+          exportIntervalMillis: Duration.toMillis(options.metricExportInterval ?? Duration.seconds(60)),
+          exportTimeoutMillis: timeoutMillis
+        }),
+      shutdownTimeout
+    })))
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface SdkOptions {
+  readonly resource: {
+    readonly serviceName: string
+    readonly serviceVersion?: string
+    readonly attributes?: OtelApi.Attributes
+  }
+  /** Made anew each time the layer is built: a processor or exporter that was shut down never records again. */
+  readonly spanProcessor: () => SpanProcessor | NonEmptyReadonlyArray<SpanProcessor>
+  /** Made anew each time the layer is built: a reader can be bound to one producer only. */
+  readonly metricReader?: (() => MetricReader | NonEmptyReadonlyArray<MetricReader>) | undefined
+  readonly shutdownTimeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * Tracking over span processors and metric readers of your choosing (your own exporters, a vendor's), with the
+ * library's metric producer, which exports each metric with its OpenTelemetry unit.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerSdk = (options: SdkOptions): Layer.Layer<Resource.Resource> => {
+  const sdk = NodeSdk.layer(() => ({
+    resource: options.resource,
+    spanProcessor: options.spanProcessor(),
+    ...(options.shutdownTimeout === undefined ? {} : { shutdownTimeout: options.shutdownTimeout })
+  }))
+  return options.metricReader === undefined
+    ? sdk
+    : MetricProducer.layer(options.metricReader, options.shutdownTimeout).pipe(Layer.provideMerge(sdk))
+}
 
 /**
  * @since 0.1.0
@@ -170,7 +223,7 @@ export interface DevelopmentOptions {
  * @category layers
  */
 export const layerDevelopment = (options: DevelopmentOptions = {}): Layer.Layer<Resource.Resource> =>
-  NodeSdk.layer(() => ({
+  layerSdk({
     resource: { serviceName: options.serviceName ?? "botanu-dev" },
-    spanProcessor: new ConsoleSpanProcessor(options.write ?? ((text) => process.stdout.write(`${text}\n`)))
-  }))
+    spanProcessor: () => new ConsoleSpanProcessor(options.write ?? ((text) => process.stdout.write(`${text}\n`)))
+  })

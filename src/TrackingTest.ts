@@ -4,13 +4,13 @@
  *
  * @since 0.1.0
  */
-import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import type * as Resource from "@effect/opentelemetry/Resource"
 import { MetricReader, type ResourceMetrics } from "@opentelemetry/sdk-metrics"
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Tracking from "./Tracking.js"
 
 class OnDemandMetricReader extends MetricReader {
   protected onForceFlush(): Promise<void> {
@@ -68,11 +68,11 @@ export const layer: Layer.Layer<TrackingTest | Resource.Resource> = Layer.unwrap
   }
   return Layer.merge(
     Layer.succeed(TrackingTest, service),
-    NodeSdk.layer(() => ({
+    Tracking.layerSdk({
       resource: { serviceName: "botanu-test" },
-      spanProcessor: new SimpleSpanProcessor(spanExporter),
-      metricReader
-    }))
+      spanProcessor: () => new SimpleSpanProcessor(spanExporter),
+      metricReader: () => metricReader
+    })
   )
 }))
 

@@ -15,6 +15,11 @@ export * as LlmCall from "./LlmCall.js"
 /**
  * @since 0.1.0
  */
+export * as Metrics from "./Metrics.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Provider from "./Provider.js"
 
 /**

@@ -382,6 +382,7 @@ describe("errors, defects and interruption", () => {
       const span = yield* spanNamed("chat gpt-4")
       assert.strictEqual(span.status.code, SpanStatusCode.ERROR)
       assert.strictEqual(span.attributes["error.type"], "ProviderDown")
+      assert.strictEqual(span.attributes["error.message"], "final")
       const events = exceptionEvents(span)
       assert.strictEqual(events.length, 1)
       assert.strictEqual(events[0].attributes?.["exception.message"], "final")

@@ -30,8 +30,10 @@ import {
 import type { LlmCallOptions } from "../LlmCall.js"
 import { LlmTracker } from "../LlmTracker.js"
 import type { AttributeValue, RequestIds, RequestParams, TokenUsage } from "../LlmTracker.js"
+import * as Metrics from "../Metrics.js"
 import { ModelOperation } from "../ModelOperation.js"
 import { inputExcludesCache, normalizeProvider } from "../Provider.js"
+import * as MetricLabels from "./metricLabels.js"
 import {
   boolean,
   count,
@@ -45,6 +47,7 @@ import {
 } from "./sanitize.js"
 import { SpanRecorder } from "./spanRecorder.js"
 import { emptyTokens, type RecordedTokens, writeTokens } from "./tokens.js"
+import * as trackedSpan from "./trackedSpan.js"
 
 /**
  * Everything about a call that is known before it runs, worked out once when the tracked effect is built rather
@@ -58,6 +61,7 @@ export interface LlmCallPlan {
   readonly model: string
   readonly operation: string
   readonly inputExcludesCache: boolean
+  readonly series: MetricLabels.LlmSeries
   readonly startAttributes: ReadonlyArray<readonly [string, OtelApi.AttributeValue]>
   readonly warnings: ReadonlyArray<string>
 }
@@ -90,6 +94,7 @@ export const plan = (options: LlmCallOptions): LlmCallPlan => {
     model,
     operation,
     inputExcludesCache: inputExcludesCache.has(provider),
+    series: MetricLabels.llm(operation, provider, model),
     startAttributes,
     warnings
   }
@@ -215,12 +220,27 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
     if (value !== undefined) this.set(key, value)
   }
 
-  end(exit: Exit.Exit<unknown, unknown>): void {
+  readonly end = (exit: Exit.Exit<unknown, unknown>): void => {
     try {
       this.errorType = this.finish(exit)
+      this.recordMetrics()
     } catch {
       // Tracking never changes the call's outcome.
     }
+  }
+
+  private recordMetrics(): void {
+    const series = this.plan.series
+    const labels = series.outcome(this.responseModel, this.errorType)
+    const { input, output } = this.tokens
+    if (input !== undefined && input > 0) Metrics.tokenUsage.unsafeUpdate(input, labels.input)
+    if (output !== undefined && output > 0) Metrics.tokenUsage.unsafeUpdate(output, labels.output)
+    const status = this.span.status
+    if (status._tag === "Started") {
+      const seconds = Number(this.clock.unsafeCurrentTimeNanos() - status.startTime) / 1e9
+      Metrics.operationDuration.unsafeUpdate(seconds, labels.duration)
+    }
+    Metrics.attempts.unsafeUpdate(1, this.errorType === undefined ? series.attemptSuccess : series.attemptError)
   }
 }
 
@@ -229,11 +249,4 @@ export const track = <A, E, R>(
   self: Effect.Effect<A, E, R>,
   plan: LlmCallPlan
 ): Effect.Effect<A, E, Exclude<R, LlmTracker>> =>
-  Effect.useSpan(plan.spanName, spanOptions, (span) =>
-    Effect.clockWith((clock) => {
-      const call = new LlmCall(span, plan, clock)
-      return Effect.onExit(
-        Effect.withParentSpan(Effect.provideService(self, LlmTracker, call), span),
-        (exit) => Effect.sync(() => call.end(exit))
-      )
-    }))
+  trackedSpan.track(self, plan.spanName, spanOptions, LlmTracker, (span, clock) => new LlmCall(span, plan, clock))

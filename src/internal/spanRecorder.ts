@@ -92,7 +92,10 @@ export class SpanRecorder {
         type = ErrorTypeInterrupted
         this.writeReportedError()
       } else {
-        type = errorType(causeError(exit.cause))
+        const error = causeError(exit.cause)
+        type = errorType(error)
+        // A message noted by setError must not stand beside the type of a different, final error.
+        if (this.reportedError !== undefined) this.set(ErrorMessage, errorMessage(error))
       }
       this.set(ErrorType, type)
     } else {

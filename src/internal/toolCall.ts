@@ -16,19 +16,23 @@ import {
   Vendor
 } from "../Attributes.js"
 import type { AttributeValue } from "../LlmTracker.js"
+import * as Metrics from "../Metrics.js"
 import { ModelOperation } from "../ModelOperation.js"
 import { normalizeProvider } from "../Provider.js"
 import type { ToolCallOptions } from "../ToolCall.js"
 import { ToolTracker } from "../ToolTracker.js"
 import type { ToolResult } from "../ToolTracker.js"
+import * as MetricLabels from "./metricLabels.js"
 import { count, describe, forEachAttribute, optionalString, requiredName } from "./sanitize.js"
 import { SpanRecorder } from "./spanRecorder.js"
+import * as trackedSpan from "./trackedSpan.js"
 
 /** @internal */
 export interface ToolCallPlan {
   readonly spanName: string
   readonly toolName: string
   readonly provider: string | undefined
+  readonly series: MetricLabels.ToolSeries
   readonly startAttributes: ReadonlyArray<readonly [string, OtelApi.AttributeValue]>
   readonly warnings: ReadonlyArray<string>
 }
@@ -55,7 +59,14 @@ export const plan = (options: ToolCallOptions): ToolCallPlan => {
   forEachAttribute("attributes", options?.attributes, ToolPrefix, warn, (key, value) => {
     startAttributes.push([key, value])
   })
-  return { spanName: `${ModelOperation.EXECUTE_TOOL} ${toolName}`, toolName, provider, startAttributes, warnings }
+  return {
+    spanName: `${ModelOperation.EXECUTE_TOOL} ${toolName}`,
+    toolName,
+    provider,
+    series: MetricLabels.tool(toolName, provider),
+    startAttributes,
+    warnings
+  }
 }
 
 /**
@@ -112,14 +123,20 @@ export class ToolCall extends SpanRecorder implements ToolTracker.Service {
 
   private readonly setter = (key: string, value: OtelApi.AttributeValue) => this.set(key, value)
 
-  end(exit: Exit.Exit<unknown, unknown>): void {
+  readonly end = (exit: Exit.Exit<unknown, unknown>): void => {
     try {
-      const startTime = this.span.status._tag === "Started" ? this.span.status.startTime : undefined
-      if (startTime !== undefined) {
-        this.durationMs = Number(this.clock.unsafeCurrentTimeNanos() - startTime) / 1e6
+      const status = this.span.status
+      if (status._tag === "Started") {
+        this.durationMs = Number(this.clock.unsafeCurrentTimeNanos() - status.startTime) / 1e6
         this.set(ToolDurationMs, this.durationMs)
       }
       this.errorType = this.finish(exit)
+      // A tool that ran but reported `success: false` counts as an error too.
+      const labels = this.errorType === undefined && this.success !== false
+        ? this.plan.series.success
+        : this.plan.series.error
+      Metrics.toolDuration.unsafeUpdate(this.durationMs / 1e3, labels)
+      Metrics.toolExecutions.unsafeUpdate(1, labels)
     } catch {
       // Tracking never changes the call's outcome.
     }
@@ -131,11 +148,4 @@ export const track = <A, E, R>(
   self: Effect.Effect<A, E, R>,
   plan: ToolCallPlan
 ): Effect.Effect<A, E, Exclude<R, ToolTracker>> =>
-  Effect.useSpan(plan.spanName, spanOptions, (span) =>
-    Effect.clockWith((clock) => {
-      const call = new ToolCall(span, plan, clock)
-      return Effect.onExit(
-        Effect.withParentSpan(Effect.provideService(self, ToolTracker, call), span),
-        (exit) => Effect.sync(() => call.end(exit))
-      )
-    }))
+  trackedSpan.track(self, plan.spanName, spanOptions, ToolTracker, (span, clock) => new ToolCall(span, plan, clock))

@@ -1,0 +1,221 @@
+/**
+ * What a tracked call costs, as ratios against baselines measured in the same process and run:
+ *
+ *   1. the trivial effect, untracked;
+ *   2. the same effect in a bare `Effect.withSpan` that sets the same attributes with `Effect.annotateCurrentSpan`
+ *      (the @effect/opentelemetry bridge, a batch processor and a no-op exporter behind it): the Effect baseline;
+ *   3. the same call tracked with `trackLlmCall` + `setTokens` + `setRequestId` + `setFinishReason`, all metrics on;
+ *   4. the equivalent work done directly with the OpenTelemetry JS SDK (tracer + meter, no Effect): the floor.
+ *
+ * Then the heap after GC around 200,000 tracked calls across 50 models.
+ *
+ * Run: `npm run bench` (full) or `npm run bench -- --short` (CI: checks that it completes, not its timing). The
+ * script and the library are compiled with tsc first, so that what is timed is the JavaScript users run.
+ */
+import { type Attributes, SpanKind } from "@opentelemetry/api"
+import { ExportResultCode } from "@opentelemetry/core"
+import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics"
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type ReadableSpan,
+  type SpanExporter
+} from "@opentelemetry/sdk-trace-base"
+import { Effect, ManagedRuntime } from "effect"
+import { LlmTracker, Metrics, Tracking, trackLlmCall } from "../src/index.js"
+
+const short = process.argv.includes("--short")
+const calls = short ? 2_000 : 50_000
+const rounds = short ? 1 : 5
+const heapCalls = short ? 5_000 : 200_000
+const heapModels = 50
+
+class NoopExporter implements SpanExporter {
+  export(_spans: Array<ReadableSpan>, done: (result: { code: ExportResultCode }) => void): void {
+    done({ code: ExportResultCode.SUCCESS })
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve()
+  }
+}
+
+class IdleReader extends MetricReader {
+  protected onForceFlush(): Promise<void> {
+    return Promise.resolve()
+  }
+  protected onShutdown(): Promise<void> {
+    return Promise.resolve()
+  }
+}
+
+const response = { id: "chatcmpl-123", model: "gpt-4", usage: { prompt_tokens: 120, completion_tokens: 48 } }
+const trivial = Effect.succeed(response)
+
+// --- 1. untracked --------------------------------------------------------------------------------------------
+const untracked = trivial
+
+// --- 2. bare withSpan + annotateCurrentSpan ------------------------------------------------------------------
+const withSpan = Effect.flatMap(trivial, (r) =>
+  Effect.as(
+    Effect.annotateCurrentSpan({
+      "gen_ai.usage.input_tokens": r.usage.prompt_tokens,
+      "gen_ai.usage.output_tokens": r.usage.completion_tokens,
+      "gen_ai.response.id": r.id,
+      "botanu.provider.request_id": r.id,
+      "gen_ai.response.finish_reasons": ["stop"]
+    }),
+    r
+  )).pipe(Effect.withSpan("chat gpt-4", {
+    kind: "client",
+    attributes: {
+      "gen_ai.operation.name": "chat",
+      "gen_ai.provider.name": "openai",
+      "gen_ai.request.model": "gpt-4",
+      "botanu.vendor": "openai"
+    }
+  }))
+
+// --- 3. trackLlmCall -----------------------------------------------------------------------------------------
+const trackedFor = (model: string) =>
+  Effect.flatMap(
+    LlmTracker,
+    (tracker) =>
+      Effect.flatMap(trivial, (r) =>
+        tracker.setTokens({ inputTokens: r.usage.prompt_tokens, outputTokens: r.usage.completion_tokens }).pipe(
+          Effect.zipRight(tracker.setRequestId({ providerRequestId: r.id })),
+          Effect.zipRight(tracker.setFinishReason("stop")),
+          Effect.as(r)
+        ))
+  ).pipe(trackLlmCall({ provider: "openai", model }))
+const tracked = trackedFor("gpt-4")
+
+// --- 4. the OpenTelemetry SDK alone --------------------------------------------------------------------------
+const sdkTracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(new NoopExporter())] })
+const sdkTracer = sdkTracerProvider.getTracer("bench")
+const sdkMeterProvider = new MeterProvider({ readers: [new IdleReader()] })
+const sdkMeter = sdkMeterProvider.getMeter("bench")
+const sdkTokens = sdkMeter.createHistogram("gen_ai.client.token.usage", {
+  unit: "{token}",
+  advice: { explicitBucketBoundaries: [...Metrics.tokenBoundaries] }
+})
+const sdkDuration = sdkMeter.createHistogram("gen_ai.client.operation.duration", {
+  unit: "s",
+  advice: { explicitBucketBoundaries: [...Metrics.durationBoundaries] }
+})
+const sdkAttempts = sdkMeter.createCounter("botanu.gen_ai.attempts", { unit: "{attempt}" })
+const sdkBase: Attributes = {
+  "gen_ai.operation.name": "chat",
+  "gen_ai.provider.name": "openai",
+  "gen_ai.request.model": "gpt-4"
+}
+const sdkInput = { ...sdkBase, "gen_ai.token.type": "input" }
+const sdkOutput = { ...sdkBase, "gen_ai.token.type": "output" }
+const sdkStatus = { ...sdkBase, status: "success" }
+const sdkCall = () => {
+  const start = performance.now()
+  const span = sdkTracer.startSpan("chat gpt-4", {
+    kind: SpanKind.CLIENT,
+    attributes: { ...sdkBase, "botanu.vendor": "openai" }
+  })
+  const r = response
+  span.setAttribute("gen_ai.usage.input_tokens", r.usage.prompt_tokens)
+  span.setAttribute("gen_ai.usage.output_tokens", r.usage.completion_tokens)
+  span.setAttribute("gen_ai.response.id", r.id)
+  span.setAttribute("botanu.provider.request_id", r.id)
+  span.setAttribute("gen_ai.response.finish_reasons", ["stop"])
+  sdkTokens.record(r.usage.prompt_tokens, sdkInput)
+  sdkTokens.record(r.usage.completion_tokens, sdkOutput)
+  sdkDuration.record((performance.now() - start) / 1e3, sdkBase)
+  sdkAttempts.add(1, sdkStatus)
+  span.end()
+  return r
+}
+
+// --- measuring -----------------------------------------------------------------------------------------------
+const runtime = ManagedRuntime.make(Tracking.layerSdk({
+  resource: { serviceName: "bench" },
+  spanProcessor: () => new BatchSpanProcessor(new NoopExporter()),
+  metricReader: () => new IdleReader()
+}))
+
+const loop = <A, E>(effect: Effect.Effect<A, E>, n: number) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < n; i++) yield* effect
+  })
+
+const microsPerCall = async <A, E>(effect: Effect.Effect<A, E>): Promise<number> => {
+  const start = process.hrtime.bigint()
+  await runtime.runPromise(loop(effect, calls))
+  return Number(process.hrtime.bigint() - start) / 1e3 / calls
+}
+
+const microsPerSdkCall = (): number => {
+  const start = process.hrtime.bigint()
+  for (let i = 0; i < calls; i++) sdkCall()
+  return Number(process.hrtime.bigint() - start) / 1e3 / calls
+}
+
+const median = (values: Array<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+
+const gc = (globalThis as { gc?: () => void }).gc
+const heapAfterGc = () => {
+  gc?.()
+  gc?.()
+  return process.memoryUsage().heapUsed
+}
+
+const main = async () => {
+  const results: Record<"untracked" | "withSpan" | "tracked" | "sdk", Array<number>> = {
+    untracked: [],
+    withSpan: [],
+    tracked: [],
+    sdk: []
+  }
+  // Warm-up, so that every path is optimized before it is timed.
+  await runtime.runPromise(loop(Effect.all([untracked, withSpan, tracked]), Math.ceil(calls / 5)))
+  for (let i = 0; i < Math.ceil(calls / 5); i++) sdkCall()
+
+  for (let round = 0; round < rounds; round++) {
+    results.untracked.push(await microsPerCall(untracked))
+    results.withSpan.push(await microsPerCall(withSpan))
+    results.tracked.push(await microsPerCall(tracked))
+    results.sdk.push(microsPerSdkCall())
+  }
+  const us = {
+    untracked: median(results.untracked),
+    withSpan: median(results.withSpan),
+    tracked: median(results.tracked),
+    sdk: median(results.sdk)
+  }
+
+  const models = Array.from({ length: heapModels }, (_, i) => trackedFor(`model-${i}`))
+  // One pass over every model first, so that the caches a steady state needs are part of the baseline.
+  await runtime.runPromise(Effect.forEach(models, (m) => m, { discard: true }))
+  const before = heapAfterGc()
+  await runtime.runPromise(Effect.gen(function*() {
+    for (let i = 0; i < heapCalls; i++) yield* models[i % heapModels]
+  }))
+  const after = heapAfterGc()
+  await runtime.dispose()
+  await sdkTracerProvider.shutdown()
+  await sdkMeterProvider.shutdown()
+
+  const lines = [
+    `calls per scenario: ${calls} x ${rounds} rounds (median)${short ? " [short mode: timings not meaningful]" : ""}`,
+    `1. untracked                      ${us.untracked.toFixed(3)} µs/call`,
+    `2. Effect.withSpan + annotate     ${us.withSpan.toFixed(3)} µs/call`,
+    `3. trackLlmCall (+ metrics)       ${us.tracked.toFixed(3)} µs/call`,
+    `4. OpenTelemetry SDK alone        ${us.sdk.toFixed(3)} µs/call`,
+    `ratio 3/2 (target <= 1.0)         ${(us.tracked / us.withSpan).toFixed(2)}`,
+    `ratio 3/4                         ${(us.tracked / us.sdk).toFixed(2)}`,
+    `heap growth after GC, ${heapCalls} tracked calls over ${heapModels} models: ${
+      ((after - before) / 1024 / 1024).toFixed(2)
+    } MiB${gc === undefined ? " (run with --expose-gc for a real figure)" : ""}`
+  ]
+  process.stdout.write(`${lines.join("\n")}\n`)
+}
+
+main().catch((error) => {
+  process.stderr.write(`${String(error)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,149 @@
+import { assert, describe, it } from "@effect/vitest"
+import { SpanKind } from "@opentelemetry/api"
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
+import { Effect } from "effect"
+import { execFile } from "node:child_process"
+import { readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import * as quickstart from "../examples/quickstart.js"
+import * as testingYourApp from "../examples/testing-your-app.js"
+import * as toolCalls from "../examples/tool-calls.js"
+import { TrackingTest } from "../src/index.js"
+
+const root = fileURLToPath(new URL("..", import.meta.url))
+
+const onlySpanNamed = (spans: ReadonlyArray<ReadableSpan>, name: string): ReadableSpan => {
+  const matching = spans.filter((span) => span.name === name)
+  assert.strictEqual(matching.length, 1, `one span named ${name} among ${spans.map((span) => span.name)}`)
+  return matching[0]
+}
+
+/** Runs an example as a user would, with the local tsx, and returns its exit code and output. */
+const runExample = (file: string) =>
+  Effect.async<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>((resume) => {
+    const child = execFile(
+      `${root}node_modules/.bin/tsx`,
+      [file],
+      { cwd: root, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : null
+        resume(Effect.succeed({ code, stdout, stderr }))
+      }
+    )
+    return Effect.sync(() => child.kill())
+  })
+
+describe("examples/quickstart.ts", () => {
+  it.effect("records one CLIENT span with tokens, ids, response model, finish reason and request params", () =>
+    Effect.gen(function*() {
+      const answer = yield* quickstart.program
+      assert.strictEqual(answer, "Paris.")
+      const spans = yield* TrackingTest.finishedSpans
+      assert.strictEqual(spans.length, 1)
+      const span = onlySpanNamed(spans, "chat gpt-4o-mini")
+      assert.strictEqual(span.kind, SpanKind.CLIENT)
+      assert.isUndefined(span.parentSpanContext)
+      const attributes = span.attributes
+      assert.strictEqual(attributes["gen_ai.operation.name"], "chat")
+      assert.strictEqual(attributes["gen_ai.provider.name"], "openai")
+      assert.strictEqual(attributes["gen_ai.request.model"], "gpt-4o-mini")
+      assert.strictEqual(attributes["gen_ai.response.model"], "gpt-4o-mini-2024-07-18")
+      assert.strictEqual(attributes["gen_ai.response.id"], "chatcmpl-123")
+      assert.strictEqual(attributes["botanu.provider.request_id"], "chatcmpl-123")
+      assert.deepStrictEqual(attributes["gen_ai.response.finish_reasons"], ["stop"])
+      // OpenAI's prompt_tokens already include the cached ones.
+      assert.strictEqual(attributes["gen_ai.usage.input_tokens"], 1000)
+      assert.strictEqual(attributes["gen_ai.usage.cache_read.input_tokens"], 800)
+      assert.strictEqual(attributes["gen_ai.usage.output_tokens"], 12)
+      assert.strictEqual(attributes["gen_ai.request.temperature"], 0.2)
+      assert.strictEqual(attributes["gen_ai.request.max_tokens"], 64)
+      assert.isUndefined(attributes["botanu.tracking.warnings"])
+    }).pipe(Effect.provide(TrackingTest.layer)))
+
+  it.live("runs as a script, exits 0 and prints its span", () =>
+    Effect.gen(function*() {
+      const { code, stderr, stdout } = yield* runExample("examples/quickstart.ts")
+      assert.strictEqual(code, 0, stderr)
+      assert.include(stdout, "▸ chat gpt-4o-mini")
+      assert.include(stdout, "gen_ai.usage.input_tokens=1000")
+      assert.include(stdout, "answer: Paris.")
+    }))
+
+  it("is the quick start shown in the README", () => {
+    const readme = readFileSync(`${root}README.md`, "utf8")
+    const source = readFileSync(`${root}examples/quickstart.ts`, "utf8")
+    const quickStart = readme.slice(readme.indexOf("## Quick start"))
+    const block = /```ts\n([\s\S]*?)```/.exec(quickStart)
+    assert.isNotNull(block)
+    assert.isAbove(block![1].length, 200)
+    assert.include(source, block![1])
+  })
+})
+
+describe("examples/tool-calls.ts", () => {
+  it.effect("records the tool call as a child of the LLM call", () =>
+    Effect.gen(function*() {
+      const answer = yield* toolCalls.program
+      assert.strictEqual(answer, "You have 2 orders; 1 shipped.")
+      const spans = yield* TrackingTest.finishedSpans
+      assert.strictEqual(spans.length, 2)
+      const llm = onlySpanNamed(spans, "chat claude-3-5-sonnet-20241022")
+      const tool = onlySpanNamed(spans, "execute_tool lookup_orders")
+      assert.strictEqual(tool.parentSpanContext?.spanId, llm.spanContext().spanId)
+      assert.strictEqual(tool.spanContext().traceId, llm.spanContext().traceId)
+      assert.isUndefined(llm.parentSpanContext)
+      assert.strictEqual(tool.kind, SpanKind.INTERNAL)
+      assert.strictEqual(llm.kind, SpanKind.CLIENT)
+
+      assert.strictEqual(tool.attributes["gen_ai.operation.name"], "execute_tool")
+      assert.strictEqual(tool.attributes["gen_ai.tool.name"], "lookup_orders")
+      assert.strictEqual(tool.attributes["gen_ai.tool.call.id"], "call_abc123")
+      assert.strictEqual(tool.attributes["botanu.tool.success"], true)
+      assert.strictEqual(tool.attributes["botanu.tool.items_returned"], 2)
+      assert.isAbove(tool.attributes["botanu.tool.bytes_processed"] as number, 0)
+      assert.strictEqual(tool.attributes["botanu.tool.customer_id"], "cust-42")
+      assert.isAtLeast(tool.attributes["botanu.tool.duration_ms"] as number, 0)
+
+      assert.strictEqual(llm.attributes["gen_ai.provider.name"], "anthropic")
+      // Anthropic reports input without cache reads: 320 + 200.
+      assert.strictEqual(llm.attributes["gen_ai.usage.input_tokens"], 520)
+      assert.strictEqual(llm.attributes["gen_ai.usage.cache_read.input_tokens"], 200)
+      assert.deepStrictEqual(llm.attributes["gen_ai.response.finish_reasons"], ["tool_use"])
+    }).pipe(Effect.provide(TrackingTest.layer)))
+
+  it.live("runs as a script and prints the tool span indented under the LLM span", () =>
+    Effect.gen(function*() {
+      const { code, stderr, stdout } = yield* runExample("examples/tool-calls.ts")
+      assert.strictEqual(code, 0, stderr)
+      assert.match(stdout, /^ {2}▸ execute_tool lookup_orders /m)
+      assert.match(stdout, /^▸ chat claude-3-5-sonnet-20241022 /m)
+    }))
+})
+
+describe("examples/testing-your-app.ts", () => {
+  it.effect("finishedSpanNames returns the names of the spans the app finished", () =>
+    Effect.gen(function*() {
+      const names = yield* testingYourApp.finishedSpanNames
+      assert.deepStrictEqual(names, ["chat gpt-4o-mini"])
+      const [span] = yield* TrackingTest.finishedSpans
+      assert.strictEqual(span.attributes["gen_ai.usage.input_tokens"], 44)
+      assert.strictEqual(span.attributes["gen_ai.usage.output_tokens"], 7)
+    }).pipe(Effect.provide(TrackingTest.layer)))
+
+  it.effect("program runs under TrackingTest.layer and records its span", () =>
+    Effect.gen(function*() {
+      const summary = yield* testingYourApp.program
+      assert.strictEqual(summary, "Effect makes trackin")
+      const spans = yield* TrackingTest.finishedSpans
+      assert.deepStrictEqual(spans.map((span) => span.name), ["chat gpt-4o-mini"])
+      assert.deepStrictEqual(spans[0].attributes["gen_ai.response.finish_reasons"], ["stop"])
+    }).pipe(Effect.provide(TrackingTest.layer)))
+
+  it.live("runs as a script and exits 0", () =>
+    Effect.gen(function*() {
+      const { code, stderr, stdout } = yield* runExample("examples/testing-your-app.ts")
+      assert.strictEqual(code, 0, stderr)
+      assert.include(stdout, "finished spans under TrackingTest.layer: chat gpt-4o-mini")
+      assert.include(stdout, "▸ chat gpt-4o-mini")
+    }))
+})
