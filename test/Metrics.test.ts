@@ -212,7 +212,7 @@ describe("LLM call metrics", () => {
 })
 
 describe("tool call metrics", () => {
-  it.effect("duration and executions by tool, provider and status", () =>
+  it.effect("duration and executions by tool, provider and status: success, failure, success false, interruption", () =>
     withTracking(Effect.gen(function*() {
       const toolName = uniqueName("search")
       const run = (effect: Effect.Effect<void, Overloaded, ToolTracker>, provider: string | undefined, ms: number) =>
@@ -230,6 +230,9 @@ describe("tool call metrics", () => {
       yield* run(Effect.flatMap(ToolTracker, (t) => t.setResult({ success: true })), "OpenAI", 100)
       yield* run(Effect.fail(new Overloaded({ message: "x" })), undefined, 50)
       yield* run(Effect.flatMap(ToolTracker, (t) => t.setResult({ success: false })), undefined, 10)
+      const interrupted = yield* Effect.fork(trackToolCall(Effect.never, { toolName }))
+      yield* TestClock.adjust(Duration.millis(20))
+      yield* Fiber.interrupt(interrupted)
       const collected = yield* TrackingTest.collectMetrics
 
       const duration = metricNamed(collected, "botanu.tool.duration")
@@ -247,7 +250,8 @@ describe("tool call metrics", () => {
       assert.deepStrictEqual((ok.value as Histogram).buckets.boundaries, [...Metrics.durationBoundaries])
       const failed = durationPoints.find((p) => p.attributes.status === "error")!
       assert.deepStrictEqual(failed.attributes, { "gen_ai.tool.name": toolName, "status": "error" })
-      assert.strictEqual((failed.value as Histogram).count, 2)
+      assert.strictEqual((failed.value as Histogram).count, 3)
+      assert.closeTo((failed.value as Histogram).sum!, 0.08, 1e-9)
 
       const executions = metricNamed(collected, "botanu.tool.executions")
       assert.strictEqual(executions.descriptor.unit, "{execution}")
@@ -256,6 +260,6 @@ describe("tool call metrics", () => {
       const counts = Object.fromEntries(
         pointsWhere(executions, "gen_ai.tool.name", toolName).map((p) => [p.attributes.status, p.value])
       )
-      assert.deepStrictEqual(counts, { success: 2, error: 2 })
+      assert.deepStrictEqual(counts, { success: 2, error: 3 })
     })))
 })
