@@ -228,6 +228,13 @@ export const RequestCacheHit = "botanu.request.cache_hit" as const
  */
 export const RequestAttempt = "botanu.request.attempt" as const
 /**
+ * The position in a fallback chain of the call that made this span (0 for the first).
+ *
+ * @since 0.1.0
+ * @category botanu
+ */
+export const RequestFallbackIndex = "botanu.request.fallback_index" as const
+/**
  * @since 0.1.0
  * @category botanu
  */
