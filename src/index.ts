@@ -25,6 +25,11 @@ export * as Provider from "./Provider.js"
 /**
  * @since 0.1.0
  */
+export * as Retry from "./Retry.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as ToolCall from "./ToolCall.js"
 
 /**
@@ -56,6 +61,11 @@ export { ModelOperation } from "./ModelOperation.js"
  * @since 0.1.0
  */
 export { normalizeProvider } from "./Provider.js"
+
+/**
+ * @since 0.1.0
+ */
+export { fallbackTracked, type FallbackOptions, retryTracked } from "./Retry.js"
 
 /**
  * @since 0.1.0

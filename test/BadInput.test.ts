@@ -200,7 +200,8 @@ describe("bad input to the other LlmTracker methods", () => {
         assert.isUndefined(a[key], key)
       }
       assert.isUndefined(a["botanu.request.cache_hit"])
-      assert.isUndefined(a["botanu.request.attempt"])
+      // The automatic number stays when the hand-set ones are rejected.
+      assert.strictEqual(a["botanu.request.attempt"], 1)
       assert.deepStrictEqual(warningsOf(span), [
         "temperature: NaN is not a finite number; dropped",
         "topK: -1 is negative; dropped",

@@ -45,6 +45,7 @@ describe("trackLlmCall", () => {
         "gen_ai.provider.name": "openai",
         "gen_ai.request.model": "gpt-4",
         "botanu.vendor": "openai",
+        "botanu.request.attempt": 1,
         "botanu.provider.client_request_id": "client-1",
         "botanu.deployment_id": "d-7",
         "botanu.team": "search",

@@ -4,34 +4,19 @@ import {
   DataPointType,
   type Histogram,
   InstrumentType,
-  type MetricData,
-  type ResourceMetrics
+  type MetricData
 } from "@opentelemetry/sdk-metrics"
 import { Data, Duration, Effect, Fiber, Metric, MetricLabel, TestClock } from "effect"
 import { LlmTracker, Metrics, ToolTracker, TrackingTest, trackLlmCall, trackToolCall } from "../src/index.js"
+import { metricNamed, pointsWhere, uniqueName } from "./utils/metrics.js"
 
 class Overloaded extends Data.TaggedError("Overloaded")<{ readonly message: string }> {}
-
-// Effect's metric registry is process-wide: every test uses model and tool names of its own.
-let unique = 0
-const uniqueName = (prefix: string) => `${prefix}-${process.pid}-${++unique}`
-
-const withTracking = <A, E>(self: Effect.Effect<A, E, TrackingTest.TrackingTest>) =>
-  Effect.provide(self, TrackingTest.layer)
-
-const metricNamed = (resourceMetrics: ResourceMetrics, name: string): MetricData => {
-  const found = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).filter((m) => m.descriptor.name === name)
-  assert.strictEqual(found.length, 1, `one metric named ${name}`)
-  return found[0]
-}
 
 // The SDK's exporters read the instrument type from the descriptor the producer builds.
 const instrumentType = (metric: MetricData) => (metric.descriptor as unknown as { type: InstrumentType }).type
 
-const pointsWhere = (metric: MetricData, key: string, value: string) =>
-  (metric.dataPoints as Array<{ attributes: Record<string, unknown>; value: unknown }>).filter((point) =>
-    point.attributes[key] === value
-  )
+const withTracking = <A, E>(self: Effect.Effect<A, E, TrackingTest.TrackingTest>) =>
+  Effect.provide(self, TrackingTest.layer)
 
 const runCall = <A, E>(effect: Effect.Effect<A, E, LlmTracker>, model: string, seconds: number) =>
   Effect.gen(function*() {

@@ -1,10 +1,12 @@
 import type * as OtelApi from "@opentelemetry/api"
 import type * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import type * as Tracer from "effect/Tracer"
 import {
   BotanuPrefix,
+  ErrorTypeInterrupted,
   GenAiOperationName,
   GenAiProviderName,
   GenAiRequestFrequencyPenalty,
@@ -24,6 +26,7 @@ import {
   ProviderRequestId,
   RequestAttempt,
   RequestCacheHit,
+  RequestFallbackIndex,
   RequestStreaming,
   Vendor
 } from "../Attributes.js"
@@ -33,6 +36,8 @@ import type { AttributeValue, RequestIds, RequestParams, TokenUsage } from "../L
 import * as Metrics from "../Metrics.js"
 import { ModelOperation } from "../ModelOperation.js"
 import { inputExcludesCache, normalizeProvider } from "../Provider.js"
+import * as Attempts from "./attempts.js"
+import { causeError } from "./errors.js"
 import * as MetricLabels from "./metricLabels.js"
 import {
   boolean,
@@ -108,13 +113,25 @@ export const plan = (options: LlmCallOptions): LlmCallPlan => {
 export class LlmCall extends SpanRecorder implements LlmTracker.Service {
   readonly tokens: RecordedTokens = emptyTokens()
   responseModel: string | undefined = undefined
-  attempt: number | undefined = undefined
+  attempt: number
   errorType: string | undefined = undefined
+  private readonly attemptScope: Attempts.AttemptScope | undefined
 
-  constructor(span: Tracer.Span, readonly plan: LlmCallPlan, readonly clock: Clock.Clock) {
+  constructor(
+    span: Tracer.Span,
+    readonly plan: LlmCallPlan,
+    readonly clock: Clock.Clock,
+    context: Context.Context<never>
+  ) {
     super(span)
     for (const [key, value] of plan.startAttributes) this.set(key, value)
     for (const line of plan.warnings) this.addWarning(line)
+    const scope = Context.get(context, Attempts.CurrentAttemptScope)
+    this.attemptScope = scope
+    this.attempt = Attempts.resolve(context, scope)
+    Attempts.started(scope, this.attempt)
+    this.set(RequestAttempt, this.attempt)
+    if (scope?.fallbackIndex !== undefined) this.set(RequestFallbackIndex, scope.fallbackIndex)
   }
 
   readonly setTokens = (usage: TokenUsage): Effect.Effect<void> =>
@@ -194,6 +211,7 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
         if (value === undefined) return
         if (value < 1) return this.warn(`attempt: ${value} is below 1; dropped`)
         this.attempt = value
+        Attempts.started(this.attemptScope, value)
         this.set(RequestAttempt, value)
       })
     )
@@ -223,6 +241,9 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
   readonly end = (exit: Exit.Exit<unknown, unknown>): void => {
     try {
       this.errorType = this.finish(exit)
+      if (exit._tag === "Failure" && this.errorType !== ErrorTypeInterrupted) {
+        Attempts.failed(causeError(exit.cause), this.attempt)
+      }
       this.recordMetrics()
     } catch {
       // Tracking never changes the call's outcome.
@@ -249,4 +270,5 @@ export const track = <A, E, R>(
   self: Effect.Effect<A, E, R>,
   plan: LlmCallPlan
 ): Effect.Effect<A, E, Exclude<R, LlmTracker>> =>
-  trackedSpan.track(self, plan.spanName, spanOptions, LlmTracker, (span, clock) => new LlmCall(span, plan, clock))
+  trackedSpan.track(self, plan.spanName, spanOptions, LlmTracker, (span, clock, context) =>
+    new LlmCall(span, plan, clock, context))
