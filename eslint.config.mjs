@@ -3,7 +3,7 @@ import tseslint from "typescript-eslint"
 
 export default tseslint.config(
   {
-    ignores: ["**/dist", "**/node_modules", "**/coverage", "**/*.md"]
+    ignores: ["**/dist", "**/.bench-build", "**/node_modules", "**/coverage", "**/*.md"]
   },
   tseslint.configs.recommended,
   effectEslint.configs.dprint,

@@ -327,3 +327,201 @@ export const ExceptionMessage = "exception.message" as const
  * @category events
  */
 export const ExceptionStacktrace = "exception.stacktrace" as const
+
+// --- workflow runs and outcomes ----------------------------------------------------------------------------------
+
+/**
+ * A fresh UUIDv7 per run; written on the run span and on every span made inside the run.
+ *
+ * @since 0.1.0
+ * @category runs
+ */
+export const RunId = "botanu.run_id" as const
+/**
+ * The workflow's name; written on the run span and on every span made inside the run.
+ *
+ * @since 0.1.0
+ * @category runs
+ */
+export const WorkflowName = "botanu.workflow" as const
+/**
+ * The business event the run served; written on the run span and on every span made inside the run.
+ *
+ * @since 0.1.0
+ * @category runs
+ */
+export const EventId = "botanu.event_id" as const
+/**
+ * The customer the run served; written on the run span and on every span made inside the run.
+ *
+ * @since 0.1.0
+ * @category runs
+ */
+export const CustomerId = "botanu.customer_id" as const
+/**
+ * @since 0.1.0
+ * @category runs
+ */
+export const Environment = "botanu.environment" as const
+/**
+ * @since 0.1.0
+ * @category runs
+ */
+export const TenantId = "botanu.tenant_id" as const
+/**
+ * The run id of the outermost run: the run's own id when it is not nested.
+ *
+ * @since 0.1.0
+ * @category runs
+ */
+export const RootRunId = "botanu.root_run_id" as const
+/**
+ * The run id of the enclosing run, for a run nested in another (in this process or, through baggage, upstream).
+ *
+ * @since 0.1.0
+ * @category runs
+ */
+export const ParentRunId = "botanu.parent_run_id" as const
+/**
+ * ISO 8601, from effect's `Clock`.
+ *
+ * @since 0.1.0
+ * @category runs
+ */
+export const RunStartTime = "botanu.run.start_time" as const
+/**
+ * @since 0.1.0
+ * @category runs
+ */
+export const RunDurationMs = "botanu.run.duration_ms" as const
+/**
+ * @since 0.1.0
+ * @category outcomes
+ */
+export const OutcomeStatus = "botanu.outcome.status" as const
+/**
+ * @since 0.1.0
+ * @category outcomes
+ */
+export const OutcomeValueType = "botanu.outcome.value_type" as const
+/**
+ * @since 0.1.0
+ * @category outcomes
+ */
+export const OutcomeValueAmount = "botanu.outcome.value_amount" as const
+/**
+ * @since 0.1.0
+ * @category outcomes
+ */
+export const OutcomeConfidence = "botanu.outcome.confidence" as const
+/**
+ * @since 0.1.0
+ * @category outcomes
+ */
+export const OutcomeReason = "botanu.outcome.reason" as const
+/**
+ * @since 0.1.0
+ * @category outcomes
+ */
+export const OutcomeErrorType = "botanu.outcome.error_type" as const
+
+/**
+ * The name of a run span is this prefix followed by the workflow's name.
+ *
+ * @since 0.1.0
+ * @category prefixes
+ */
+export const RunSpanPrefix = "botanu.run/" as const
+/**
+ * Every key of an outcome's `metadata` gets this prefix, whatever it starts with, so that metadata can never
+ * overwrite a run attribute.
+ *
+ * @since 0.1.0
+ * @category prefixes
+ */
+export const OutcomeMetadataPrefix = "botanu.outcome.metadata." as const
+
+/**
+ * @since 0.1.0
+ * @category events
+ */
+export const RunStartedEvent = "botanu.run.started" as const
+/**
+ * @since 0.1.0
+ * @category events
+ */
+export const RunCompletedEvent = "botanu.run.completed" as const
+/**
+ * @since 0.1.0
+ * @category events
+ */
+export const OutcomeEmittedEvent = "botanu.outcome_emitted" as const
+/**
+ * An attribute of the run and outcome events.
+ *
+ * @since 0.1.0
+ * @category events
+ */
+export const EventRunId = "run_id" as const
+/**
+ * An attribute of the run events.
+ *
+ * @since 0.1.0
+ * @category events
+ */
+export const EventWorkflow = "workflow" as const
+/**
+ * An attribute of `botanu.run.completed` (`success` / `failure`) and `botanu.outcome_emitted` (the outcome).
+ *
+ * @since 0.1.0
+ * @category events
+ */
+export const EventStatus = "status" as const
+/**
+ * An attribute of `botanu.run.completed` on failure: the error's `_tag`, else its class name, else `_OTHER`;
+ * `interrupted` for an interrupted run.
+ *
+ * @since 0.1.0
+ * @category events
+ */
+export const EventErrorClass = "error_class" as const
+/**
+ * @since 0.1.0
+ * @category events
+ */
+export const EventDurationMs = "duration_ms" as const
+/**
+ * An attribute of `botanu.run.completed` and `botanu.outcome_emitted`, when the outcome gave one.
+ *
+ * @since 0.1.0
+ * @category events
+ */
+export const EventValueType = "value_type" as const
+/**
+ * An attribute of `botanu.run.completed` and `botanu.outcome_emitted`, when the outcome gave one.
+ *
+ * @since 0.1.0
+ * @category events
+ */
+export const EventValueAmount = "value_amount" as const
+/**
+ * An attribute of `botanu.outcome_emitted`, when the outcome gave one.
+ *
+ * @since 0.1.0
+ * @category events
+ */
+export const EventErrorType = "error_type" as const
+/**
+ * The `status` of `botanu.run.completed` for a run whose effect succeeded.
+ *
+ * @since 0.1.0
+ * @category values
+ */
+export const RunStatusSuccess = "success" as const
+/**
+ * The `status` of `botanu.run.completed` for a run whose effect failed, died or was interrupted.
+ *
+ * @since 0.1.0
+ * @category values
+ */
+export const RunStatusFailure = "failure" as const

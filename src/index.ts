@@ -65,7 +65,7 @@ export { normalizeProvider } from "./Provider.js"
 /**
  * @since 0.1.0
  */
-export { fallbackTracked, type FallbackOptions, retryTracked } from "./Retry.js"
+export { type FallbackOptions, fallbackTracked, retryTracked } from "./Retry.js"
 
 /**
  * @since 0.1.0
@@ -76,3 +76,35 @@ export { type ToolCallOptions, trackToolCall } from "./ToolCall.js"
  * @since 0.1.0
  */
 export { type ToolResult, ToolTracker } from "./ToolTracker.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as HttpPropagation from "./HttpPropagation.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Outcome from "./Outcome.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Workflow from "./Workflow.js"
+
+/**
+ * @since 0.1.0
+ */
+export { emitOutcome, InvalidOutcomeStatus, type OutcomeOptions, OutcomeStatus } from "./Outcome.js"
+
+/**
+ * @since 0.1.0
+ */
+export {
+  botanuWorkflow,
+  currentRun,
+  type FnOptions,
+  InvalidWorkflowOptions,
+  type RunContext,
+  type WorkflowOptions
+} from "./Workflow.js"

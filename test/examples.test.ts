@@ -6,6 +6,7 @@ import { execFile } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import * as quickstart from "../examples/quickstart.js"
+import * as retriesAndFallback from "../examples/retries-and-fallback.js"
 import * as testingYourApp from "../examples/testing-your-app.js"
 import * as toolCalls from "../examples/tool-calls.js"
 import { TrackingTest } from "../src/index.js"
@@ -145,5 +146,48 @@ describe("examples/testing-your-app.ts", () => {
       assert.strictEqual(code, 0, stderr)
       assert.include(stdout, "finished spans under TrackingTest.layer: chat gpt-4o-mini")
       assert.include(stdout, "▸ chat gpt-4o-mini")
+    }))
+})
+
+describe("examples/retries-and-fallback.ts", () => {
+  it.live("retries Claude, falls back to GPT-4 on the rate limit, numbers every attempt, emits the outcome", () =>
+    Effect.gen(function*() {
+      const answer = yield* retriesAndFallback.program
+      assert.strictEqual(answer, "GPT-4 on: What is our refund policy?")
+      const spans = yield* TrackingTest.finishedSpans
+      const calls = spans.filter((span) => span.name.startsWith("chat "))
+      assert.deepStrictEqual(
+        calls.map((span) => [
+          span.name,
+          span.attributes["botanu.request.attempt"],
+          span.attributes["botanu.request.fallback_index"],
+          span.attributes["error.type"]
+        ]),
+        [
+          ["chat claude-3-opus", 1, 0, "RateLimitError"],
+          ["chat claude-3-opus", 2, 0, "RateLimitError"],
+          ["chat gpt-4", 3, 1, undefined]
+        ]
+      )
+      const gpt = calls[2]
+      assert.strictEqual(gpt.attributes["gen_ai.usage.input_tokens"], 52)
+      assert.strictEqual(gpt.attributes["gen_ai.usage.output_tokens"], 31)
+      assert.strictEqual(gpt.attributes["gen_ai.response.model"], "gpt-4-0613")
+      const run = onlySpanNamed(spans, "botanu.run/answer_question")
+      assert.strictEqual(run.attributes["botanu.outcome.status"], "success")
+      assert.strictEqual(run.attributes["botanu.outcome.value_type"], "question_answered")
+      for (const call of calls) {
+        assert.strictEqual(call.parentSpanContext?.spanId, run.spanContext().spanId)
+        assert.strictEqual(call.attributes["botanu.run_id"], run.attributes["botanu.run_id"])
+        assert.strictEqual(call.attributes["botanu.customer_id"], "globex")
+      }
+    }).pipe(Effect.provide(TrackingTest.layer)))
+
+  it.live("runs as a script and prints the three attempts", () =>
+    Effect.gen(function*() {
+      const { code, stdout } = yield* runExample("examples/retries-and-fallback.ts")
+      assert.strictEqual(code, 0)
+      assert.strictEqual(stdout.match(/▸ chat claude-3-opus/g)?.length, 2)
+      assert.include(stdout, "botanu.request.fallback_index=1")
     }))
 })

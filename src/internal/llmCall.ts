@@ -270,5 +270,10 @@ export const track = <A, E, R>(
   self: Effect.Effect<A, E, R>,
   plan: LlmCallPlan
 ): Effect.Effect<A, E, Exclude<R, LlmTracker>> =>
-  trackedSpan.track(self, plan.spanName, spanOptions, LlmTracker, (span, clock, context) =>
-    new LlmCall(span, plan, clock, context))
+  trackedSpan.track(
+    self,
+    plan.spanName,
+    spanOptions,
+    LlmTracker,
+    (span, clock, context) => new LlmCall(span, plan, clock, context)
+  )
