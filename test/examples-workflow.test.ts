@@ -1,33 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { SpanKind } from "@opentelemetry/api"
-import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
 import { Effect } from "effect"
-import { execFile } from "node:child_process"
-import { fileURLToPath } from "node:url"
 import * as workflowAndOutcomes from "../examples/workflow-and-outcomes.js"
 import { TrackingTest } from "../src/index.js"
-
-const root = fileURLToPath(new URL("..", import.meta.url))
-
-const onlySpanNamed = (spans: ReadonlyArray<ReadableSpan>, name: string): ReadableSpan => {
-  const matching = spans.filter((span) => span.name === name)
-  assert.strictEqual(matching.length, 1, `one span named ${name} among ${spans.map((span) => span.name)}`)
-  return matching[0]
-}
-
-const runExample = (file: string) =>
-  Effect.async<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>((resume) => {
-    const child = execFile(
-      `${root}node_modules/.bin/tsx`,
-      [file],
-      { cwd: root, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : null
-        resume(Effect.succeed({ code, stdout, stderr }))
-      }
-    )
-    return Effect.sync(() => child.kill())
-  })
+import { onlySpanNamed, runExample } from "./utils/examples.js"
 
 describe("examples/workflow-and-outcomes.ts", () => {
   it.effect("one run: two LLM calls and a tool call carrying its ids, and the outcome on the run span", () =>

@@ -1,38 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import { SpanKind } from "@opentelemetry/api"
-import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
 import { Effect } from "effect"
-import { execFile } from "node:child_process"
 import { readFileSync } from "node:fs"
-import { fileURLToPath } from "node:url"
 import * as quickstart from "../examples/quickstart.js"
 import * as retriesAndFallback from "../examples/retries-and-fallback.js"
 import * as testingYourApp from "../examples/testing-your-app.js"
 import * as toolCalls from "../examples/tool-calls.js"
 import { TrackingTest } from "../src/index.js"
-
-const root = fileURLToPath(new URL("..", import.meta.url))
-
-const onlySpanNamed = (spans: ReadonlyArray<ReadableSpan>, name: string): ReadableSpan => {
-  const matching = spans.filter((span) => span.name === name)
-  assert.strictEqual(matching.length, 1, `one span named ${name} among ${spans.map((span) => span.name)}`)
-  return matching[0]
-}
-
-/** Runs an example as a user would, with the local tsx, and returns its exit code and output. */
-const runExample = (file: string) =>
-  Effect.async<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>((resume) => {
-    const child = execFile(
-      `${root}node_modules/.bin/tsx`,
-      [file],
-      { cwd: root, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : null
-        resume(Effect.succeed({ code, stdout, stderr }))
-      }
-    )
-    return Effect.sync(() => child.kill())
-  })
+import { onlySpanNamed, root, runExample } from "./utils/examples.js"
 
 describe("examples/quickstart.ts", () => {
   it.effect("records one CLIENT span with tokens, ids, response model, finish reason and request params", () =>
