@@ -2,9 +2,11 @@
  * What a tracked call costs, as ratios against baselines measured in the same process and run:
  *
  *   1. the trivial effect, untracked;
- *   2. the same effect in a bare `Effect.withSpan` that sets the same attributes with `Effect.annotateCurrentSpan`
+ *   2. the same effect in a bare `Effect.withSpan` that sets the same attributes with `Effect.annotateCurrentSpan` (the
+ *      script checks that the two spans carry exactly the same attribute keys)
  *      (the @effect/opentelemetry bridge, a batch processor and a no-op exporter behind it): the Effect baseline;
- *   3. the same call tracked with `trackLlmCall` + `setTokens` + `setRequestId` + `setFinishReason`, all metrics on;
+ *   3. the same call tracked with `trackLlmCall` + `setTokens` + `setRequestId` + `setFinishReason`, all metrics and
+ *      cost (priced from the catalogue) on;
  *   4. the equivalent work done directly with the OpenTelemetry JS SDK (tracer + meter, no Effect): the floor.
  *
  * Then the heap after GC around 200,000 tracked calls across 50 models.
@@ -21,12 +23,14 @@ import {
   type ReadableSpan,
   type SpanExporter
 } from "@opentelemetry/sdk-trace-base"
-import { Effect, ManagedRuntime } from "effect"
-import { LlmTracker, Metrics, Tracking, trackLlmCall } from "../src/index.js"
+import { Effect, Layer, ManagedRuntime } from "effect"
+import { LlmTracker, Metrics, Pricing, Tracking, TrackingTest, trackLlmCall } from "../src/index.js"
 
 const short = process.argv.includes("--short")
-const calls = short ? 2_000 : 50_000
-const rounds = short ? 1 : 5
+const calls = short ? 2_000 : 20_000
+// Many short rounds in alternating order, compared pairwise: this machine's speed drifts by more than the
+// differences being measured, and a ratio taken within one round cancels most of the drift.
+const rounds = short ? 2 : 15
 const heapCalls = short ? 5_000 : 200_000
 const heapModels = 50
 
@@ -51,29 +55,40 @@ class IdleReader extends MetricReader {
 const response = { id: "chatcmpl-123", model: "gpt-4", usage: { prompt_tokens: 120, completion_tokens: 48 } }
 const trivial = Effect.succeed(response)
 
+// The cost the tracked call records, so that the baselines can write the very same attributes by hand.
+const cost = Pricing.catalogue.price({
+  provider: "openai",
+  model: "gpt-4",
+  timestamp: Date.now(),
+  usage: { input: 120, output: 48, cacheRead: 0, cacheWrite: 0, reasoning: 0 }
+})
+const startAttributes = {
+  "gen_ai.operation.name": "chat",
+  "gen_ai.provider.name": "openai",
+  "gen_ai.request.model": "gpt-4",
+  "botanu.vendor": "openai",
+  "botanu.request.attempt": 1
+}
+const endAttributes = (r: typeof response) => ({
+  "gen_ai.usage.input_tokens": r.usage.prompt_tokens,
+  "gen_ai.usage.output_tokens": r.usage.completion_tokens,
+  "gen_ai.response.id": r.id,
+  "botanu.provider.request_id": r.id,
+  "gen_ai.response.finish_reasons": ["stop"],
+  "botanu.cost.status": cost.status,
+  "botanu.cost.input_usd": Pricing.toUsd(cost.input),
+  "botanu.cost.output_usd": Pricing.toUsd(cost.output),
+  "botanu.cost.total_usd": Pricing.toUsd(cost.total),
+  "botanu.cost.pricing_source": cost.source ?? ""
+})
+
 // --- 1. untracked --------------------------------------------------------------------------------------------
 const untracked = trivial
 
 // --- 2. bare withSpan + annotateCurrentSpan ------------------------------------------------------------------
-const withSpan = Effect.flatMap(trivial, (r) =>
-  Effect.as(
-    Effect.annotateCurrentSpan({
-      "gen_ai.usage.input_tokens": r.usage.prompt_tokens,
-      "gen_ai.usage.output_tokens": r.usage.completion_tokens,
-      "gen_ai.response.id": r.id,
-      "botanu.provider.request_id": r.id,
-      "gen_ai.response.finish_reasons": ["stop"]
-    }),
-    r
-  )).pipe(Effect.withSpan("chat gpt-4", {
-    kind: "client",
-    attributes: {
-      "gen_ai.operation.name": "chat",
-      "gen_ai.provider.name": "openai",
-      "gen_ai.request.model": "gpt-4",
-      "botanu.vendor": "openai"
-    }
-  }))
+const withSpan = Effect.flatMap(trivial, (r) => Effect.as(Effect.annotateCurrentSpan(endAttributes(r)), r)).pipe(
+  Effect.withSpan("chat gpt-4", { kind: "client", attributes: startAttributes })
+)
 
 // --- 3. trackLlmCall -----------------------------------------------------------------------------------------
 const trackedFor = (model: string) =>
@@ -103,6 +118,7 @@ const sdkDuration = sdkMeter.createHistogram("gen_ai.client.operation.duration",
   advice: { explicitBucketBoundaries: [...Metrics.durationBoundaries] }
 })
 const sdkAttempts = sdkMeter.createCounter("botanu.gen_ai.attempts", { unit: "{attempt}" })
+const sdkCost = sdkMeter.createCounter("botanu.gen_ai.cost", { unit: "USD" })
 const sdkBase: Attributes = {
   "gen_ai.operation.name": "chat",
   "gen_ai.provider.name": "openai",
@@ -113,30 +129,36 @@ const sdkOutput = { ...sdkBase, "gen_ai.token.type": "output" }
 const sdkStatus = { ...sdkBase, status: "success" }
 const sdkCall = () => {
   const start = performance.now()
-  const span = sdkTracer.startSpan("chat gpt-4", {
-    kind: SpanKind.CLIENT,
-    attributes: { ...sdkBase, "botanu.vendor": "openai" }
-  })
+  const span = sdkTracer.startSpan("chat gpt-4", { kind: SpanKind.CLIENT, attributes: startAttributes })
   const r = response
-  span.setAttribute("gen_ai.usage.input_tokens", r.usage.prompt_tokens)
-  span.setAttribute("gen_ai.usage.output_tokens", r.usage.completion_tokens)
-  span.setAttribute("gen_ai.response.id", r.id)
-  span.setAttribute("botanu.provider.request_id", r.id)
-  span.setAttribute("gen_ai.response.finish_reasons", ["stop"])
+  const attributes = endAttributes(r)
+  for (const key in attributes) span.setAttribute(key, attributes[key as keyof typeof attributes])
   sdkTokens.record(r.usage.prompt_tokens, sdkInput)
   sdkTokens.record(r.usage.completion_tokens, sdkOutput)
   sdkDuration.record((performance.now() - start) / 1e3, sdkBase)
   sdkAttempts.add(1, sdkStatus)
+  sdkCost.add(Pricing.toUsd(cost.total), sdkBase)
   span.end()
   return r
 }
 
 // --- measuring -----------------------------------------------------------------------------------------------
-const runtime = ManagedRuntime.make(Tracking.layerSdk({
-  resource: { serviceName: "bench" },
-  spanProcessor: () => new BatchSpanProcessor(new NoopExporter()),
-  metricReader: () => new IdleReader()
-}))
+const heapModelNames = Array.from({ length: heapModels }, (_, i) => `model-${i}`)
+
+const runtime = ManagedRuntime.make(Layer.merge(
+  Tracking.layerSdk({
+    resource: { serviceName: "bench" },
+    spanProcessor: () => new BatchSpanProcessor(new NoopExporter()),
+    metricReader: () => new IdleReader()
+  }),
+  // gpt-4 is priced from the catalogue; the heap test's 50 models get prices of their own.
+  Layer.succeed(
+    Pricing.Pricing,
+    Pricing.makeCustom({
+      prices: heapModelNames.map((model) => ({ model, prices: { inputPerMillion: 1, outputPerMillion: 2 } }))
+    })
+  )
+))
 
 const loop = <A, E>(effect: Effect.Effect<A, E>, n: number) =>
   Effect.gen(function*() {
@@ -164,7 +186,20 @@ const heapAfterGc = () => {
   return process.memoryUsage().heapUsed
 }
 
+/** The comparison is only fair if the baseline span carries exactly the attributes the tracked span does. */
+const assertSameAttributes = async () => {
+  const keysOf = <A, E>(effect: Effect.Effect<A, E>) =>
+    Effect.runPromise(
+      effect.pipe(Effect.zipRight(TrackingTest.finishedSpans), Effect.provide(TrackingTest.layer))
+    ).then((spans) => Object.keys(spans[0].attributes).sort())
+  const [tracked, baseline] = await Promise.all([keysOf(trackedFor("gpt-4")), keysOf(withSpan)])
+  if (tracked.join() !== baseline.join()) {
+    throw new Error(`baseline attributes differ from the tracked span's:\n${tracked}\n${baseline}`)
+  }
+}
+
 const main = async () => {
+  await assertSameAttributes()
   const results: Record<"untracked" | "withSpan" | "tracked" | "sdk", Array<number>> = {
     untracked: [],
     withSpan: [],
@@ -175,11 +210,21 @@ const main = async () => {
   await runtime.runPromise(loop(Effect.all([untracked, withSpan, tracked]), Math.ceil(calls / 5)))
   for (let i = 0; i < Math.ceil(calls / 5); i++) sdkCall()
 
+  const trackedOverWithSpan: Array<number> = []
+  const trackedOverSdk: Array<number> = []
   for (let round = 0; round < rounds; round++) {
     results.untracked.push(await microsPerCall(untracked))
-    results.withSpan.push(await microsPerCall(withSpan))
-    results.tracked.push(await microsPerCall(tracked))
-    results.sdk.push(microsPerSdkCall())
+    if (round % 2 === 0) {
+      results.withSpan.push(await microsPerCall(withSpan))
+      results.tracked.push(await microsPerCall(tracked))
+      results.sdk.push(microsPerSdkCall())
+    } else {
+      results.sdk.push(microsPerSdkCall())
+      results.tracked.push(await microsPerCall(tracked))
+      results.withSpan.push(await microsPerCall(withSpan))
+    }
+    trackedOverWithSpan.push(results.tracked[round] / results.withSpan[round])
+    trackedOverSdk.push(results.tracked[round] / results.sdk[round])
   }
   const us = {
     untracked: median(results.untracked),
@@ -188,7 +233,7 @@ const main = async () => {
     sdk: median(results.sdk)
   }
 
-  const models = Array.from({ length: heapModels }, (_, i) => trackedFor(`model-${i}`))
+  const models = heapModelNames.map(trackedFor)
   // One pass over every model first, so that the caches a steady state needs are part of the baseline.
   await runtime.runPromise(Effect.forEach(models, (m) => m, { discard: true }))
   const before = heapAfterGc()
@@ -201,13 +246,17 @@ const main = async () => {
   await sdkMeterProvider.shutdown()
 
   const lines = [
-    `calls per scenario: ${calls} x ${rounds} rounds (median)${short ? " [short mode: timings not meaningful]" : ""}`,
+    `calls per scenario: ${calls} x ${rounds} rounds, alternating order (medians)${
+      short ? " [short mode: timings not meaningful]" : ""
+    }`,
     `1. untracked                      ${us.untracked.toFixed(3)} µs/call`,
     `2. Effect.withSpan + annotate     ${us.withSpan.toFixed(3)} µs/call`,
-    `3. trackLlmCall (+ metrics)       ${us.tracked.toFixed(3)} µs/call`,
+    `3. trackLlmCall (+ metrics, cost) ${us.tracked.toFixed(3)} µs/call`,
     `4. OpenTelemetry SDK alone        ${us.sdk.toFixed(3)} µs/call`,
-    `ratio 3/2 (target <= 1.0)         ${(us.tracked / us.withSpan).toFixed(2)}`,
-    `ratio 3/4                         ${(us.tracked / us.sdk).toFixed(2)}`,
+    `ratio 3/2 (target <= 1.0)         ${median(trackedOverWithSpan).toFixed(2)} (median of per-round ratios; ${
+      Math.min(...trackedOverWithSpan).toFixed(2)
+    } to ${Math.max(...trackedOverWithSpan).toFixed(2)})`,
+    `ratio 3/4                         ${median(trackedOverSdk).toFixed(2)}`,
     `heap growth after GC, ${heapCalls} tracked calls over ${heapModels} models: ${
       ((after - before) / 1024 / 1024).toFixed(2)
     } MiB${gc === undefined ? " (run with --expose-gc for a real figure)" : ""}`

@@ -525,3 +525,98 @@ export const RunStatusSuccess = "success" as const
  * @category values
  */
 export const RunStatusFailure = "failure" as const
+
+// --- cost ----------------------------------------------------------------------------------------------------
+
+/**
+ * USD; the whole input, cache reads and writes included.
+ *
+ * @since 0.1.0
+ * @category cost
+ */
+export const CostInputUsd = "botanu.cost.input_usd" as const
+/**
+ * USD; the whole output, reasoning included.
+ *
+ * @since 0.1.0
+ * @category cost
+ */
+export const CostOutputUsd = "botanu.cost.output_usd" as const
+/**
+ * USD; input + output.
+ *
+ * @since 0.1.0
+ * @category cost
+ */
+export const CostTotalUsd = "botanu.cost.total_usd" as const
+/**
+ * USD; the part of `botanu.cost.input_usd` spent on cache reads.
+ *
+ * @since 0.1.0
+ * @category cost
+ */
+export const CostCacheReadUsd = "botanu.cost.cache_read_usd" as const
+/**
+ * USD; the part of `botanu.cost.input_usd` spent on cache writes.
+ *
+ * @since 0.1.0
+ * @category cost
+ */
+export const CostCacheWriteUsd = "botanu.cost.cache_write_usd" as const
+/**
+ * USD; the part of `botanu.cost.output_usd` spent on reasoning tokens (never added to the total again).
+ *
+ * @since 0.1.0
+ * @category cost
+ */
+export const CostReasoningUsd = "botanu.cost.reasoning_usd" as const
+/**
+ * `genai-prices@<version>` or `custom`.
+ *
+ * @since 0.1.0
+ * @category cost
+ */
+export const CostPricingSource = "botanu.cost.pricing_source" as const
+/**
+ * `priced`, `unknown_model`, `no_usage`, `custom` or `free`.
+ *
+ * @since 0.1.0
+ * @category cost
+ */
+export const CostStatus = "botanu.cost.status" as const
+/**
+ * USD spent by every LLM call in the run, nested runs included.
+ *
+ * @since 0.1.0
+ * @category cost
+ */
+export const RunCostUsd = "botanu.run.cost_usd" as const
+/**
+ * @since 0.1.0
+ * @category cost
+ */
+export const RunInputTokens = "botanu.run.input_tokens" as const
+/**
+ * @since 0.1.0
+ * @category cost
+ */
+export const RunOutputTokens = "botanu.run.output_tokens" as const
+/**
+ * LLM call attempts in the run, failed ones included.
+ *
+ * @since 0.1.0
+ * @category cost
+ */
+export const RunLlmCalls = "botanu.run.llm_calls" as const
+/**
+ * @since 0.1.0
+ * @category cost
+ */
+export const RunToolCalls = "botanu.run.tool_calls" as const
+/**
+ * LLM calls in the run that reported usage but could not be priced (their cost is not in `botanu.run.cost_usd`).
+ *
+ * @since 0.1.0
+ * @category cost
+ */
+export const RunUnpricedCalls = "botanu.run.unpriced_calls" as const

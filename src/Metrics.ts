@@ -8,6 +8,8 @@
  *
  * @since 0.1.0
  */
+import * as Context from "effect/Context"
+import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 
@@ -117,6 +119,20 @@ export const toolExecutions: Metric.Metric.Counter<number> = Metric.counter("bot
 })
 
 /**
+ * `botanu.gen_ai.cost` (monotonic counter, `USD`): what priced LLM calls cost, by provider, model and operation
+ * (and customer, when `costByCustomer` allows it). Counted exactly, in attodollars (1e-18 USD) as a `bigint`, so
+ * that sums of tiny prices never drift; exported as USD.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const cost: Metric.Metric.Counter<bigint> = Metric.counter("botanu.gen_ai.cost", {
+  description: "Cost of LLM calls",
+  bigint: true,
+  incremental: true
+})
+
+/**
  * The OpenTelemetry unit of each metric above, by name.
  *
  * @since 0.1.0
@@ -127,5 +143,72 @@ export const units: ReadonlyMap<string, string> = new Map([
   ["gen_ai.client.operation.duration", "s"],
   ["botanu.gen_ai.attempts", "{attempt}"],
   ["botanu.tool.duration", "s"],
-  ["botanu.tool.executions", "{execution}"]
+  ["botanu.tool.executions", "{execution}"],
+  ["botanu.gen_ai.cost", "USD"]
 ])
+
+/**
+ * What each exported value of a metric is divided by: the cost is counted in attodollars and exported in USD
+ * (a division, which rounds once and correctly, where multiplying by 1e-18 would not).
+ *
+ * @since 0.1.0
+ * @category metadata
+ */
+export const exportDivisors: ReadonlyMap<string, number> = new Map([["botanu.gen_ai.cost", 1e18]])
+
+/**
+ * Which customers get a `botanu.customer_id` series of their own on `botanu.gen_ai.cost`. Off by default: every
+ * customer is a new series, so the set must be bounded.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CostByCustomerPolicy {
+  /** The label value for a customer, or `undefined` to record no customer label at all. */
+  readonly labelFor: (customerId: string) => string | undefined
+}
+
+/**
+ * The label value for customers beyond the allowed set.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const otherCustomers = "_other"
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class CostByCustomer extends Context.Reference<CostByCustomer>()("@botanu/effect/Metrics/CostByCustomer", {
+  defaultValue: (): CostByCustomerPolicy => ({ labelFor: () => undefined })
+}) {}
+
+/**
+ * Turns on cost by customer for a bounded set: the listed `customers`, or the first `maxCustomers` distinct
+ * customers seen (per layer build); every other customer is recorded as `_other`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerCostByCustomer = (
+  options: { readonly customers: Iterable<string> } | { readonly maxCustomers: number }
+): Layer.Layer<CostByCustomer> =>
+  Layer.sync(CostByCustomer, (): CostByCustomerPolicy => {
+    if ("customers" in options) {
+      const allowed = new Set(options.customers)
+      return { labelFor: (customerId) => allowed.has(customerId) ? customerId : otherCustomers }
+    }
+    const seen = new Set<string>()
+    const max = Math.max(0, Math.floor(options.maxCustomers))
+    return {
+      labelFor: (customerId) => {
+        if (seen.has(customerId)) return customerId
+        if (seen.size < max) {
+          seen.add(customerId)
+          return customerId
+        }
+        return otherCustomers
+      }
+    }
+  })

@@ -10,12 +10,14 @@ const aliases: ReadonlyMap<string, string> = new Map([
   ["azure-openai", "azure.openai"],
   ["azureopenai", "azure.openai"],
   ["azure.openai", "azure.openai"],
+  ["azure", "azure.openai"],
   ["anthropic", "anthropic"],
   ["claude", "anthropic"],
   ["bedrock", "aws.bedrock"],
   ["aws_bedrock", "aws.bedrock"],
   ["amazon_bedrock", "aws.bedrock"],
   ["aws.bedrock", "aws.bedrock"],
+  ["aws", "aws.bedrock"],
   ["vertex", "gcp.vertex_ai"],
   ["vertexai", "gcp.vertex_ai"],
   ["vertex_ai", "gcp.vertex_ai"],
@@ -37,7 +39,8 @@ const aliases: ReadonlyMap<string, string> = new Map([
   ["perplexity", "perplexity"],
   ["deepseek", "deepseek"],
   ["xai", "x_ai"],
-  ["x_ai", "x_ai"]
+  ["x_ai", "x_ai"],
+  ["x-ai", "x_ai"]
 ])
 
 /**

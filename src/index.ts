@@ -10,12 +10,22 @@ export * as Attributes from "./Attributes.js"
 /**
  * @since 0.1.0
  */
+export * as CostLedger from "./CostLedger.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as LlmCall from "./LlmCall.js"
 
 /**
  * @since 0.1.0
  */
 export * as Metrics from "./Metrics.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Pricing from "./Pricing.js"
 
 /**
  * @since 0.1.0

@@ -4,6 +4,7 @@ import { Cause, Data, Effect, Exit, Fiber, Option } from "effect"
 import {
   LlmTracker,
   ModelOperation,
+  Pricing,
   setLlmAttributes,
   setTokenUsage,
   TrackingTest,
@@ -52,7 +53,10 @@ describe("trackLlmCall", () => {
         "gen_ai.conversation.id": "conv-1",
         "botanu.tags": ["a", "b"],
         "botanu.priority": 2,
-        "botanu.beta": true
+        "botanu.beta": true,
+        // No tokens were reported: nothing to price, but the model is known to the catalogue.
+        "botanu.cost.status": "no_usage",
+        "botanu.cost.pricing_source": Pricing.catalogueSource
       })
     })))
 

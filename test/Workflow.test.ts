@@ -87,7 +87,12 @@ describe("botanuWorkflow: the run span", () => {
         "botanu.root_run_id": runId,
         "botanu.run.start_time": "2025-03-01T10:00:00.000Z",
         "botanu.outcome.status": "success",
-        "botanu.run.duration_ms": 1500
+        "botanu.run.duration_ms": 1500,
+        "botanu.run.cost_usd": 0,
+        "botanu.run.input_tokens": 0,
+        "botanu.run.output_tokens": 0,
+        "botanu.run.llm_calls": 0,
+        "botanu.run.tool_calls": 0
       })
       assert.deepStrictEqual(eventNamed(span, "botanu.run.started").attributes, {
         run_id: runId,

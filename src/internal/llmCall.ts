@@ -30,15 +30,19 @@ import {
   RequestStreaming,
   Vendor
 } from "../Attributes.js"
+import { CostLedger } from "../CostLedger.js"
 import type { LlmCallOptions } from "../LlmCall.js"
 import { LlmTracker } from "../LlmTracker.js"
 import type { AttributeValue, RequestIds, RequestParams, TokenUsage } from "../LlmTracker.js"
 import * as Metrics from "../Metrics.js"
 import { ModelOperation } from "../ModelOperation.js"
+import { type Cost, Pricing } from "../Pricing.js"
 import { inputExcludesCache, normalizeProvider } from "../Provider.js"
 import * as Attempts from "./attempts.js"
+import { recordCost, unknownModelWarning } from "./callCost.js"
 import { causeError } from "./errors.js"
 import * as MetricLabels from "./metricLabels.js"
+import { currentRunState, type RunState } from "./runState.js"
 import {
   boolean,
   count,
@@ -72,6 +76,8 @@ export interface LlmCallPlan {
 }
 
 const spanOptions: Tracer.SpanOptions = { kind: "client", captureStackTrace: false }
+const nanosPerMilli = BigInt(1_000_000)
+const zero = BigInt(0)
 
 /** @internal */
 export const plan = (options: LlmCallOptions): LlmCallPlan => {
@@ -116,6 +122,10 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
   attempt: number
   errorType: string | undefined = undefined
   private readonly attemptScope: Attempts.AttemptScope | undefined
+  private readonly run: RunState | undefined
+  private readonly pricing: Pricing.Service
+  private readonly ledger: CostLedger.Service | undefined
+  private readonly costByCustomer: Metrics.CostByCustomerPolicy
 
   constructor(
     span: Tracer.Span,
@@ -132,6 +142,10 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
     Attempts.started(scope, this.attempt)
     this.set(RequestAttempt, this.attempt)
     if (scope?.fallbackIndex !== undefined) this.set(RequestFallbackIndex, scope.fallbackIndex)
+    this.run = currentRunState(context)
+    this.pricing = Context.get(context, Pricing)
+    this.ledger = context.unsafeMap.get(CostLedger.key) as CostLedger.Service | undefined
+    this.costByCustomer = Context.get(context, Metrics.CostByCustomer)
   }
 
   readonly setTokens = (usage: TokenUsage): Effect.Effect<void> =>
@@ -238,30 +252,66 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
     if (value !== undefined) this.set(key, value)
   }
 
-  readonly end = (exit: Exit.Exit<unknown, unknown>): void => {
+  readonly end = (exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined => {
     try {
       this.errorType = this.finish(exit)
       if (exit._tag === "Failure" && this.errorType !== ErrorTypeInterrupted) {
         Attempts.failed(causeError(exit.cause), this.attempt)
       }
-      this.recordMetrics()
+      const status = this.span.status
+      const startNanos = status._tag === "Started" ? status.startTime : this.clock.unsafeCurrentTimeNanos()
+      const provider = this.plan.provider
+      const model = this.responseModel ?? this.plan.model
+      const cost = recordCost(this, this.pricing, provider, model, this.tokens, Number(startNanos / nanosPerMilli))
+      this.recordMetrics(startNanos, cost)
+      return this.rollUp(cost, model)
     } catch {
       // Tracking never changes the call's outcome.
+      return undefined
     }
   }
 
-  private recordMetrics(): void {
+  /** Adds the call to its run and to the ledger; hands back the unknown-model warning, once per model. */
+  private rollUp(cost: Cost, model: string): Effect.Effect<void> | undefined {
+    const input = this.tokens.input ?? 0
+    const output = this.tokens.output ?? 0
+    const unpriced = cost.status === "unknown_model" && input + output > 0
+    const run = this.run
+    if (run !== undefined) {
+      const totals = run.totals
+      totals.llmCalls++
+      totals.inputTokens += input
+      totals.outputTokens += output
+      totals.cost += cost.total
+      if (unpriced) totals.unpricedCalls++
+    }
+    this.ledger?.record({
+      customerId: run?.context.customerId,
+      workflow: run?.context.workflow,
+      provider: this.plan.provider,
+      model,
+      cost: cost.total,
+      inputTokens: input,
+      outputTokens: output,
+      unpriced
+    })
+    return unpriced ? unknownModelWarning(this.plan.provider, model) : undefined
+  }
+
+  private recordMetrics(startNanos: bigint, cost: Cost): void {
     const series = this.plan.series
     const labels = series.outcome(this.responseModel, this.errorType)
     const { input, output } = this.tokens
     if (input !== undefined && input > 0) Metrics.tokenUsage.unsafeUpdate(input, labels.input)
     if (output !== undefined && output > 0) Metrics.tokenUsage.unsafeUpdate(output, labels.output)
-    const status = this.span.status
-    if (status._tag === "Started") {
-      const seconds = Number(this.clock.unsafeCurrentTimeNanos() - status.startTime) / 1e9
-      Metrics.operationDuration.unsafeUpdate(seconds, labels.duration)
-    }
+    const seconds = Number(this.clock.unsafeCurrentTimeNanos() - startNanos) / 1e9
+    Metrics.operationDuration.unsafeUpdate(seconds, labels.duration)
     Metrics.attempts.unsafeUpdate(1, this.errorType === undefined ? series.attemptSuccess : series.attemptError)
+    if (cost.total > zero) {
+      const customer = this.run?.context.customerId
+      const customerLabel = customer === undefined ? undefined : this.costByCustomer.labelFor(customer)
+      Metrics.cost.unsafeUpdate(cost.total, customerLabel === undefined ? series.cost : series.costFor(customerLabel))
+    }
   }
 }
 

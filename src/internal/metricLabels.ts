@@ -1,5 +1,6 @@
 import * as MetricLabel from "effect/MetricLabel"
 import {
+  CustomerId,
   ErrorType,
   GenAiOperationName,
   GenAiProviderName,
@@ -31,8 +32,10 @@ const noError = ""
 export class LlmSeries {
   readonly attemptSuccess: ReadonlyArray<MetricLabel.MetricLabel>
   readonly attemptError: ReadonlyArray<MetricLabel.MetricLabel>
+  readonly cost: ReadonlyArray<MetricLabel.MetricLabel>
   private readonly base: ReadonlyArray<MetricLabel.MetricLabel>
   private readonly outcomes = new Map<string, Map<string, LlmOutcomeLabels>>()
+  private readonly costByCustomer = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
 
   constructor(operation: string, provider: string, model: string) {
     this.base = [
@@ -42,6 +45,17 @@ export class LlmSeries {
     ]
     this.attemptSuccess = [...this.base, MetricLabel.make(MetricStatus, "success")]
     this.attemptError = [...this.base, MetricLabel.make(MetricStatus, "error")]
+    this.cost = this.base
+  }
+
+  /** Bounded by the cost-by-customer policy, which maps every customer beyond its set to one value. */
+  costFor(customerLabel: string): ReadonlyArray<MetricLabel.MetricLabel> {
+    let labels = this.costByCustomer.get(customerLabel)
+    if (labels === undefined) {
+      labels = [...this.base, MetricLabel.make(CustomerId, customerLabel)]
+      this.costByCustomer.set(customerLabel, labels)
+    }
+    return labels
   }
 
   outcome(responseModel: string | undefined, errorType: string | undefined): LlmOutcomeLabels {

@@ -23,18 +23,25 @@ import {
   ParentRunId,
   RootRunId,
   RunCompletedEvent,
+  RunCostUsd,
   RunDurationMs,
   RunId,
+  RunInputTokens,
+  RunLlmCalls,
+  RunOutputTokens,
   RunSpanPrefix,
   RunStartedEvent,
   RunStartTime,
   RunStatusFailure,
   RunStatusSuccess,
+  RunToolCalls,
+  RunUnpricedCalls,
   TenantId,
   WorkflowName
 } from "../Attributes.js"
 import type { OutcomeStatus as OutcomeStatusValue } from "../Outcome.js"
 import type { RunContext } from "../Workflow.js"
+import { toUsd } from "./pricing.js"
 import { provideRunClient } from "./runHttp.js"
 import { CurrentRun, currentRunState, RunState, runTracer } from "./runState.js"
 import { describe, optionalString, requiredName } from "./sanitize.js"
@@ -178,6 +185,15 @@ const complete = (
     recorder.span.event(RunCompletedEvent, now, attributes)
     if (!state.outcomeEmitted) recorder.set(OutcomeStatus, defaultOutcome(exit))
     recorder.set(RunDurationMs, durationMs)
+    const totals = state.totals
+    recorder.set(RunCostUsd, toUsd(totals.cost))
+    recorder.set(RunInputTokens, totals.inputTokens)
+    recorder.set(RunOutputTokens, totals.outputTokens)
+    recorder.set(RunLlmCalls, totals.llmCalls)
+    recorder.set(RunToolCalls, totals.toolCalls)
+    if (totals.unpricedCalls > 0) recorder.set(RunUnpricedCalls, totals.unpricedCalls)
+    // Exactly once, when the nested run is done: the parent never sees these calls any other way.
+    state.parent?.totals.add(totals)
   } catch {
     // Tracking never changes the run's outcome.
   }
@@ -232,7 +248,7 @@ export const run = <A, E, R>(
           for (const [key, value] of attributes) recorder.set(key, value)
           for (const line of plan.warnings) recorder.addWarning(line)
           span.event(RunStartedEvent, startNanos, { [EventRunId]: runId, [EventWorkflow]: plan.name })
-          const state = new RunState(context, recorder)
+          const state = new RunState(context, recorder, outer)
           return Effect.onExit(
             enter(self, state, span),
             (exit) => Effect.sync(() => complete(state, recorder, clock, startNanos, exit))

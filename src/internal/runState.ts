@@ -2,6 +2,7 @@ import * as Context from "effect/Context"
 import * as Tracer from "effect/Tracer"
 import { CustomerId, EventId, RunId, WorkflowName } from "../Attributes.js"
 import type { RunContext } from "../Workflow.js"
+import { RunTotals } from "./runTotals.js"
 import type { SpanRecorder } from "./spanRecorder.js"
 
 /**
@@ -15,11 +16,15 @@ export class RunState {
   outcomeEmitted = false
   valueType: string | undefined = undefined
   valueAmount: number | undefined = undefined
+  /** The calls made in this run itself and, once they complete, in the runs nested in it. */
+  readonly totals = new RunTotals()
 
   constructor(
     readonly context: RunContext,
     /** The run span's recorder; `undefined` for a run continued from baggage, whose run span is upstream. */
-    readonly recorder: SpanRecorder | undefined
+    readonly recorder: SpanRecorder | undefined,
+    /** The enclosing run in this process, which gets this run's totals when it completes. */
+    readonly parent?: RunState | undefined
   ) {}
 }
 

@@ -1,5 +1,6 @@
 import type * as OtelApi from "@opentelemetry/api"
 import type * as Clock from "effect/Clock"
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import type * as Tracer from "effect/Tracer"
@@ -23,6 +24,7 @@ import type { ToolCallOptions } from "../ToolCall.js"
 import { ToolTracker } from "../ToolTracker.js"
 import type { ToolResult } from "../ToolTracker.js"
 import * as MetricLabels from "./metricLabels.js"
+import { currentRunState, type RunState } from "./runState.js"
 import { count, describe, forEachAttribute, optionalString, requiredName } from "./sanitize.js"
 import { SpanRecorder } from "./spanRecorder.js"
 import * as trackedSpan from "./trackedSpan.js"
@@ -79,8 +81,16 @@ export class ToolCall extends SpanRecorder implements ToolTracker.Service {
   errorType: string | undefined = undefined
   durationMs = 0
 
-  constructor(span: Tracer.Span, readonly plan: ToolCallPlan, readonly clock: Clock.Clock) {
+  private readonly run: RunState | undefined
+
+  constructor(
+    span: Tracer.Span,
+    readonly plan: ToolCallPlan,
+    readonly clock: Clock.Clock,
+    context: Context.Context<never>
+  ) {
     super(span)
+    this.run = currentRunState(context)
     for (const [key, value] of plan.startAttributes) this.set(key, value)
     for (const line of plan.warnings) this.addWarning(line)
   }
@@ -123,7 +133,7 @@ export class ToolCall extends SpanRecorder implements ToolTracker.Service {
 
   private readonly setter = (key: string, value: OtelApi.AttributeValue) => this.set(key, value)
 
-  readonly end = (exit: Exit.Exit<unknown, unknown>): void => {
+  readonly end = (exit: Exit.Exit<unknown, unknown>): undefined => {
     try {
       const status = this.span.status
       if (status._tag === "Started") {
@@ -137,9 +147,11 @@ export class ToolCall extends SpanRecorder implements ToolTracker.Service {
         : this.plan.series.error
       Metrics.toolDuration.unsafeUpdate(this.durationMs / 1e3, labels)
       Metrics.toolExecutions.unsafeUpdate(1, labels)
+      if (this.run !== undefined) this.run.totals.toolCalls++
     } catch {
       // Tracking never changes the call's outcome.
     }
+    return undefined
   }
 }
 
@@ -148,4 +160,10 @@ export const track = <A, E, R>(
   self: Effect.Effect<A, E, R>,
   plan: ToolCallPlan
 ): Effect.Effect<A, E, Exclude<R, ToolTracker>> =>
-  trackedSpan.track(self, plan.spanName, spanOptions, ToolTracker, (span, clock) => new ToolCall(span, plan, clock))
+  trackedSpan.track(
+    self,
+    plan.spanName,
+    spanOptions,
+    ToolTracker,
+    (span, clock, context) => new ToolCall(span, plan, clock, context)
+  )

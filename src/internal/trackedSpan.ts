@@ -7,8 +7,8 @@ import * as Tracer from "effect/Tracer"
 
 /** @internal */
 export interface TrackedCall {
-  /** Records the outcome on the span; must not throw. */
-  readonly end: (exit: Exit.Exit<unknown, unknown>) => void
+  /** Records the outcome on the span; must not throw. May hand back a rare follow-up (a warning to log). */
+  readonly end: (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void> | undefined
 }
 
 /**
@@ -37,12 +37,10 @@ export const track = <A, E, R, I, S>(
         FiberRef.set(FiberRef.currentContext, context),
         () => self as Effect.Effect<A, E>,
         (_, exit) =>
-          Effect.zipRight(
-            FiberRef.set(FiberRef.currentContext, outer),
-            Effect.sync(() => {
-              call.end(exit)
-              if (span.status._tag === "Started") span.end(clock.unsafeCurrentTimeNanos(), exit)
-            })
-          )
+          Effect.flatMap(FiberRef.set(FiberRef.currentContext, outer), () => {
+            const followUp = call.end(exit)
+            if (span.status._tag === "Started") span.end(clock.unsafeCurrentTimeNanos(), exit)
+            return followUp ?? Effect.void
+          })
       )
     }))

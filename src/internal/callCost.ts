@@ -1,0 +1,68 @@
+import * as Effect from "effect/Effect"
+import {
+  CostCacheReadUsd,
+  CostCacheWriteUsd,
+  CostInputUsd,
+  CostOutputUsd,
+  CostPricingSource,
+  CostReasoningUsd,
+  CostStatus,
+  CostTotalUsd
+} from "../Attributes.js"
+import type { Cost, Pricing } from "../Pricing.js"
+import { toUsd } from "./pricing.js"
+import type { SpanRecorder } from "./spanRecorder.js"
+import type { RecordedTokens } from "./tokens.js"
+
+/**
+ * Prices a call's recorded usage and writes the cost onto its span. Amounts are written only for a cost that is
+ * known: an unknown model gets its status, never a $0 that would read as priced.
+ *
+ * @internal
+ */
+export const recordCost = (
+  recorder: SpanRecorder,
+  pricing: Pricing.Service,
+  provider: string,
+  model: string,
+  tokens: RecordedTokens,
+  timestamp: number
+): Cost => {
+  const cost = pricing.price({
+    provider,
+    model,
+    timestamp,
+    usage: {
+      input: tokens.input ?? 0,
+      output: tokens.output ?? 0,
+      cacheRead: tokens.cacheRead ?? 0,
+      cacheWrite: tokens.cacheWrite ?? 0,
+      reasoning: tokens.reasoning ?? 0
+    }
+  })
+  recorder.set(CostStatus, cost.status)
+  if (cost.status === "priced" || cost.status === "custom" || cost.status === "free") {
+    recorder.set(CostInputUsd, toUsd(cost.input))
+    recorder.set(CostOutputUsd, toUsd(cost.output))
+    recorder.set(CostTotalUsd, toUsd(cost.total))
+    if (cost.cacheRead !== undefined) recorder.set(CostCacheReadUsd, toUsd(cost.cacheRead))
+    if (cost.cacheWrite !== undefined) recorder.set(CostCacheWriteUsd, toUsd(cost.cacheWrite))
+    if (cost.reasoning !== undefined) recorder.set(CostReasoningUsd, toUsd(cost.reasoning))
+  }
+  if (cost.source !== undefined) recorder.set(CostPricingSource, cost.source)
+  return cost
+}
+
+// Once per process and model: a model without a price is a configuration gap to fix, not news on every call.
+const warnedUnknown = new Set<string>()
+
+/** @internal */
+export const unknownModelWarning = (provider: string, model: string): Effect.Effect<void> | undefined => {
+  const key = `${provider}\u0000${model}`
+  if (warnedUnknown.has(key)) return undefined
+  warnedUnknown.add(key)
+  return Effect.logWarning(
+    `botanu: no price known for model "${model}" on provider "${provider}"; its calls are recorded with ` +
+      `botanu.cost.status = unknown_model and no cost. Add it with Pricing.makeCustom (a price or an alias).`
+  ).pipe(Effect.annotateLogs({ "gen_ai.provider.name": provider, "gen_ai.request.model": model }))
+}
