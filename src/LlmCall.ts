@@ -23,6 +23,7 @@ import { emptyTokens, writeTokens } from "./internal/tokens.js"
 import type { AttributeValue, LlmTracker } from "./LlmTracker.js"
 import { ModelOperation } from "./ModelOperation.js"
 import { inputExcludesCache, normalizeProvider } from "./Provider.js"
+import type { UsageFrom } from "./Usage.js"
 
 /**
  * @since 0.1.0
@@ -38,6 +39,13 @@ export interface LlmCallOptions {
   readonly clientRequestId?: string | undefined
   /** Extra span attributes: keys that do not start with `botanu.` or `gen_ai.` get the prefix `botanu.`. */
   readonly attributes?: Readonly<Record<string, AttributeValue>> | undefined
+  /**
+   * Reads tokens, response id, response model and finish reasons from the effect's success value, before the span
+   * ends: `"auto"` (detect the API), an API's name (see `Usage.ExtractorName`), or a function. What the effect set
+   * by hand through the `LlmTracker` wins, per group (tokens, response id, response model, finish reasons).
+   * What cannot be read is noted in `botanu.tracking.warnings`; the call's outcome never changes.
+   */
+  readonly usageFrom?: UsageFrom | undefined
 }
 
 /**

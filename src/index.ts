@@ -118,3 +118,23 @@ export {
   type RunContext,
   type WorkflowOptions
 } from "./Workflow.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Usage from "./Usage.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Instrumented from "./Instrumented.js"
+
+/**
+ * @since 0.1.0
+ */
+export { type ExtractedUsage, type ExtractorName, type UsageFrom } from "./Usage.js"
+
+/**
+ * @since 0.1.0
+ */
+export { type InstrumentedOptions, type LlmInstrument, llmInstrumented } from "./Instrumented.js"

@@ -38,6 +38,7 @@ import * as Metrics from "../Metrics.js"
 import { ModelOperation } from "../ModelOperation.js"
 import { type Cost, Pricing } from "../Pricing.js"
 import { inputExcludesCache, normalizeProvider } from "../Provider.js"
+import type { ExtractedUsage } from "../Usage.js"
 import * as Attempts from "./attempts.js"
 import { recordCost, unknownModelWarning } from "./callCost.js"
 import { causeError } from "./errors.js"
@@ -57,6 +58,7 @@ import {
 import { SpanRecorder } from "./spanRecorder.js"
 import { emptyTokens, type RecordedTokens, writeTokens } from "./tokens.js"
 import * as trackedSpan from "./trackedSpan.js"
+import { resolveUsageFrom } from "./usageFrom.js"
 
 /**
  * Everything about a call that is known before it runs, worked out once when the tracked effect is built rather
@@ -73,6 +75,8 @@ export interface LlmCallPlan {
   readonly series: MetricLabels.LlmSeries
   readonly startAttributes: ReadonlyArray<readonly [string, OtelApi.AttributeValue]>
   readonly warnings: ReadonlyArray<string>
+  /** Reads usage from the success value (`usageFrom`); absent when the option is, so that nothing else runs. */
+  readonly usage: ((value: unknown) => ExtractedUsage) | undefined
 }
 
 const spanOptions: Tracer.SpanOptions = { kind: "client", captureStackTrace: false }
@@ -107,7 +111,8 @@ export const plan = (options: LlmCallOptions): LlmCallPlan => {
     inputExcludesCache: inputExcludesCache.has(provider),
     series: MetricLabels.llm(operation, provider, model),
     startAttributes,
-    warnings
+    warnings,
+    usage: options?.usageFrom === undefined ? undefined : resolveUsageFrom(options.usageFrom, warn)
   }
 }
 
@@ -121,6 +126,10 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
   responseModel: string | undefined = undefined
   attempt: number
   errorType: string | undefined = undefined
+  // What the effect set by hand through the tracker, which wins over what `usageFrom` reads from the response.
+  private handTokens = false
+  private handResponseId = false
+  private handFinishReasons = false
   private readonly attemptScope: Attempts.AttemptScope | undefined
   private readonly run: RunState | undefined
   private readonly pricing: Pricing.Service
@@ -150,7 +159,10 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
 
   readonly setTokens = (usage: TokenUsage): Effect.Effect<void> =>
     Effect.sync(() =>
-      this.guard("setTokens", () => writeTokens(this, usage, this.plan.inputExcludesCache, this.tokens))
+      this.guard("setTokens", () => {
+        this.handTokens = true
+        writeTokens(this, usage, this.plan.inputExcludesCache, this.tokens)
+      })
     )
 
   readonly setRequestId = (ids: RequestIds): Effect.Effect<void> =>
@@ -161,6 +173,7 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
         }
         const providerId = optionalString("providerRequestId", ids.providerRequestId, this.warn)
         if (providerId !== undefined) {
+          this.handResponseId = true
           this.set(GenAiResponseId, providerId)
           this.set(ProviderRequestId, providerId)
         }
@@ -234,7 +247,10 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
     Effect.sync(() =>
       this.guard("setFinishReason", () => {
         const reasons = strings("finishReason", reason, this.warn)
-        if (reasons !== undefined && reasons.length > 0) this.set(GenAiResponseFinishReasons, reasons)
+        if (reasons !== undefined && reasons.length > 0) {
+          this.handFinishReasons = true
+          this.set(GenAiResponseFinishReasons, reasons)
+        }
       })
     )
 
@@ -254,6 +270,7 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
 
   readonly end = (exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined => {
     try {
+      if (this.plan.usage !== undefined && exit._tag === "Success") this.recordUsage(this.plan.usage(exit.value))
       this.errorType = this.finish(exit)
       if (exit._tag === "Failure" && this.errorType !== ErrorTypeInterrupted) {
         Attempts.failed(causeError(exit.cause), this.attempt)
@@ -269,6 +286,44 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
       // Tracking never changes the call's outcome.
       return undefined
     }
+  }
+
+  /** `usageFrom`: writes what the response says, field group by field group, where no hand call did. */
+  private recordUsage(usage: ExtractedUsage): void {
+    this.guard("usageFrom", () => {
+      if (Array.isArray(usage.warnings)) {
+        for (const line of usage.warnings) if (typeof line === "string") this.addWarning(line)
+      }
+      if (!this.handTokens && (usage.inputTokens !== undefined || usage.outputTokens !== undefined)) {
+        writeTokens(
+          this,
+          {
+            inputTokens: usage.inputTokens,
+            outputTokens: usage.outputTokens,
+            cacheReadTokens: usage.cacheReadTokens,
+            cacheWriteTokens: usage.cacheWriteTokens,
+            reasoningTokens: usage.reasoningTokens,
+            inputIncludesCache: usage.inputIncludesCache
+          },
+          this.plan.inputExcludesCache,
+          this.tokens
+        )
+      }
+      const id = optionalString("responseId", usage.responseId, this.warn)
+      if (!this.handResponseId && id !== undefined) {
+        this.set(GenAiResponseId, id)
+        this.set(ProviderRequestId, id)
+      }
+      const model = optionalString("responseModel", usage.responseModel, this.warn)
+      if (this.responseModel === undefined && model !== undefined) {
+        this.responseModel = model
+        this.set(GenAiResponseModel, model)
+      }
+      const reasons = strings("finishReasons", usage.finishReasons, this.warn)
+      if (!this.handFinishReasons && reasons !== undefined && reasons.length > 0) {
+        this.set(GenAiResponseFinishReasons, reasons)
+      }
+    })
   }
 
   /** Adds the call to its run and to the ledger; hands back the unknown-model warning, once per model. */
