@@ -24,6 +24,7 @@ import {
   ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
   ATTR_GEN_AI_RESPONSE_ID,
   ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
   ATTR_GEN_AI_TOKEN_TYPE,
   ATTR_GEN_AI_TOOL_CALL_ID,
   ATTR_GEN_AI_TOOL_NAME,
@@ -620,3 +621,29 @@ export const RunToolCalls = "botanu.run.tool_calls" as const
  * @category cost
  */
 export const RunUnpricedCalls = "botanu.run.unpriced_calls" as const
+
+// --- Streaming ---------------------------------------------------------------------------------------------------
+
+/**
+ * Seconds from the start of a streamed call to its first chunk, measured with Effect's `Clock`.
+ *
+ * @since 0.1.0
+ * @category streaming
+ */
+export const GenAiResponseTimeToFirstChunk: typeof ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK =
+  ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK
+/**
+ * `true` when a streamed call ended before its stream did (abandoned by its consumer, failed or interrupted):
+ * the usage on the span is what the chunks seen so far reported.
+ *
+ * @since 0.1.0
+ * @category streaming
+ */
+export const UsagePartial = "botanu.usage.partial" as const
+/**
+ * How many chunks (stream elements) a streamed call passed through.
+ *
+ * @since 0.1.0
+ * @category streaming
+ */
+export const StreamChunks = "botanu.stream.chunks" as const

@@ -85,6 +85,33 @@ export const operationDuration: Metric.Metric.Histogram<number> = Metric.histogr
 )
 
 /**
+ * `gen_ai.client.operation.time_to_first_chunk` (histogram, `s`): streamed LLM calls that received a chunk, from
+ * the start of the call to the first chunk; labelled like `gen_ai.client.operation.duration`.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const timeToFirstChunk: Metric.Metric.Histogram<number> = Metric.histogram(
+  "gen_ai.client.operation.time_to_first_chunk",
+  MetricBoundaries.fromIterable(durationBoundaries),
+  "Time to receive the first chunk of a streamed GenAI response"
+)
+
+/**
+ * `gen_ai.client.operation.time_per_output_chunk` (histogram, `s`): one value per chunk after the first of a
+ * streamed LLM call, the time since the previous chunk; labelled like `gen_ai.client.operation.duration` (the
+ * response model as known at that chunk, no `error.type`: the chunk arrived).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const timePerOutputChunk: Metric.Metric.Histogram<number> = Metric.histogram(
+  "gen_ai.client.operation.time_per_output_chunk",
+  MetricBoundaries.fromIterable(durationBoundaries),
+  "Time between consecutive chunks of a streamed GenAI response"
+)
+
+/**
  * `botanu.gen_ai.attempts` (monotonic counter, `{attempt}`): one per LLM call attempt, with its `status`.
  *
  * @since 0.1.0
@@ -141,6 +168,8 @@ export const cost: Metric.Metric.Counter<bigint> = Metric.counter("botanu.gen_ai
 export const units: ReadonlyMap<string, string> = new Map([
   ["gen_ai.client.token.usage", "{token}"],
   ["gen_ai.client.operation.duration", "s"],
+  ["gen_ai.client.operation.time_to_first_chunk", "s"],
+  ["gen_ai.client.operation.time_per_output_chunk", "s"],
   ["botanu.gen_ai.attempts", "{attempt}"],
   ["botanu.tool.duration", "s"],
   ["botanu.tool.executions", "{execution}"],

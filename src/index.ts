@@ -138,3 +138,13 @@ export { type ExtractedUsage, type ExtractorName, type UsageFrom } from "./Usage
  * @since 0.1.0
  */
 export { type InstrumentedOptions, type LlmInstrument, llmInstrumented } from "./Instrumented.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as LlmStream from "./LlmStream.js"
+
+/**
+ * @since 0.1.0
+ */
+export { type LlmStreamOptions, type StreamExtractorName, type StreamUsageFrom, trackLlmStream } from "./LlmStream.js"

@@ -288,8 +288,11 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
     }
   }
 
-  /** `usageFrom`: writes what the response says, field group by field group, where no hand call did. */
-  private recordUsage(usage: ExtractedUsage): void {
+  /**
+   * `usageFrom`: writes what the response says, field group by field group, where no hand call did. Also called by
+   * a tracked stream with what its chunks said, before `end`.
+   */
+  recordUsage(usage: ExtractedUsage): void {
     this.guard("usageFrom", () => {
       if (Array.isArray(usage.warnings)) {
         for (const line of usage.warnings) if (typeof line === "string") this.addWarning(line)

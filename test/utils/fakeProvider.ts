@@ -50,7 +50,20 @@ export interface FakeProvider {
   readonly requests: Array<RecordedRequest>
   /** The next request to `path` gets this answer instead of the default one. */
   readonly next: (path: string, status: number, body: unknown, headers?: Record<string, string>) => void
+  /** The next request to `path` gets this server-sent-event body (see `sse`) with status 200. */
+  readonly nextSse: (path: string, body: string) => void
 }
+
+/** A server-sent-event body: each item is `data` only (OpenAI) or `[event, data]` (Anthropic). */
+export const sse = (events: ReadonlyArray<unknown | readonly [string, unknown]>): string =>
+  events.map((event) =>
+    Array.isArray(event)
+      ? `event: ${event[0]}\ndata: ${typeof event[1] === "string" ? event[1] : JSON.stringify(event[1])}\n\n`
+      : `data: ${typeof event === "string" ? event : JSON.stringify(event)}\n\n`
+  ).join("")
+
+const sseResponse = (body: string): Response =>
+  new Response(body, { status: 200, headers: { "content-type": "text/event-stream" } })
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } })
@@ -59,18 +72,58 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
 const base64Floats = (values: ReadonlyArray<number>): string =>
   Buffer.from(new Float32Array(values).buffer).toString("base64")
 
-/** An OpenAI chat completion stream with `stream_options.include_usage`: the last chunk carries the usage. */
-const chatStream = (model: string): Response => {
+/** The chunks of an OpenAI chat completion stream with `stream_options.include_usage`: the last carries the usage. */
+export const openaiChatChunks = (model: string): Array<any> => {
   const completion = fixture("openai-chat")
   const base = { id: completion.id, object: "chat.completion.chunk", created: completion.created, model }
-  const chunks = [
+  return [
     { ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] },
     { ...base, choices: [{ index: 0, delta: { content: "Paris." }, finish_reason: null }] },
     { ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] },
     { ...base, choices: [], usage: completion.usage }
   ]
+}
+
+/** An OpenAI chat completion stream with `stream_options.include_usage`: the last chunk carries the usage. */
+const chatStream = (model: string): Response => {
+  const chunks = openaiChatChunks(model)
   const body = chunks.map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`).join("") + "data: [DONE]\n\n"
   return new Response(body, { status: 200, headers: { "content-type": "text/event-stream" } })
+}
+
+/**
+ * An Anthropic Messages stream (https://docs.anthropic.com/en/docs/build-with-claude/streaming): `message_start`
+ * carries the input and cache counts and an output count of 1, `message_delta` the cumulative output count.
+ */
+export const anthropicStreamEvents = (model: string): Array<readonly [string, unknown]> => {
+  const message = fixture("anthropic-messages")
+  return [
+    ["message_start", {
+      type: "message_start",
+      message: {
+        ...message,
+        model,
+        content: [],
+        stop_reason: null,
+        usage: { input_tokens: 2095, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 1 }
+      }
+    }],
+    ["content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }],
+    ["ping", { type: "ping" }],
+    ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Hi! " } }],
+    ["content_block_delta", {
+      type: "content_block_delta",
+      index: 0,
+      delta: { type: "text_delta", text: "My name is Claude." }
+    }],
+    ["content_block_stop", { type: "content_block_stop", index: 0 }],
+    ["message_delta", {
+      type: "message_delta",
+      delta: { stop_reason: "end_turn", stop_sequence: null },
+      usage: { output_tokens: 503 }
+    }],
+    ["message_stop", { type: "message_stop" }]
+  ]
 }
 
 const defaults = (path: string, body: any): Response => {
@@ -92,6 +145,7 @@ const defaults = (path: string, body: any): Response => {
       return json(200, response)
     }
     case "/v1/messages":
+      if (body?.stream === true) return sseResponse(sse(anthropicStreamEvents(fixture("anthropic-messages").model)))
       return json(200, fixture("anthropic-messages"), { "request-id": "req_msg_1" })
     default:
       return json(404, { error: { message: `no route ${path}`, type: "invalid_request_error" } })
@@ -118,5 +172,10 @@ export const fakeProvider: Effect.Effect<FakeProvider, never, Scope.Scope> = Eff
     const answer = queued.get(path)?.shift()
     return answer !== undefined ? answer() : defaults(path, body)
   }
-  return Effect.map(serveWebHandler(handler), (url): FakeProvider => ({ url, requests, next }))
+  const nextSse = (path: string, body: string) => {
+    const list = queued.get(path) ?? []
+    list.push(() => sseResponse(body))
+    queued.set(path, list)
+  }
+  return Effect.map(serveWebHandler(handler), (url): FakeProvider => ({ url, requests, next, nextSse }))
 })

@@ -1,0 +1,182 @@
+import type * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
+import { identity } from "effect/Function"
+import * as Stream from "effect/Stream"
+import * as Tracer from "effect/Tracer"
+import {
+  GenAiRequestStream,
+  GenAiResponseTimeToFirstChunk,
+  RequestStreaming,
+  StreamChunks,
+  UsagePartial
+} from "../Attributes.js"
+import type { LlmStreamOptions } from "../LlmStream.js"
+import { LlmTracker } from "../LlmTracker.js"
+import * as Metrics from "../Metrics.js"
+import { LlmCall, type LlmCallPlan, plan as callPlan } from "./llmCall.js"
+import * as StreamUsage from "./streamUsage.js"
+
+/**
+ * A call plan, plus how to read the chunks: worked out once when the tracked stream is built.
+ *
+ * @internal
+ */
+export interface LlmStreamPlan {
+  readonly call: LlmCallPlan
+  readonly usage: (() => StreamUsage.StreamUsage) | undefined
+}
+
+const spanOptions: Tracer.SpanOptions = { kind: "client", captureStackTrace: false }
+
+/** @internal */
+export const plan = (options: LlmStreamOptions): LlmStreamPlan => {
+  // The call's own `usageFrom` reads a complete response, which a stream never hands over: chunks are read here.
+  const { usageFrom, ...rest } = options ?? ({} as LlmStreamOptions)
+  const call = callPlan(rest)
+  const warnings = [...call.warnings]
+  const usage = usageFrom === undefined ? undefined : StreamUsage.resolve(usageFrom, (line) => warnings.push(line))
+  return { call: { ...call, warnings }, usage }
+}
+
+/**
+ * One run of a tracked stream: its `LlmCall` (so attempts, runs, cost, ledger and metrics are a call's), the chunk
+ * reader, and the timings. Only counters: no chunk is kept.
+ */
+class StreamRun {
+  private chunks = 0
+  private firstNanos: bigint | undefined = undefined
+  private lastNanos: bigint | undefined = undefined
+  private completed = false
+  private readonly startNanos: bigint
+
+  constructor(
+    readonly call: LlmCall,
+    private readonly clock: Clock.Clock,
+    private readonly usage: StreamUsage.StreamUsage | undefined
+  ) {
+    const status = call.span.status
+    this.startNanos = status._tag === "Started" ? status.startTime : clock.unsafeCurrentTimeNanos()
+    call.set(RequestStreaming, true)
+    call.set(GenAiRequestStream, true)
+  }
+
+  /** Sees each chunk of elements as it passes and hands the very same chunk on, so nothing waits on tracking. */
+  readonly observe = <A>(elements: Chunk.Chunk<A>): Chunk.Chunk<A> => {
+    try {
+      const count = elements.length
+      if (count === 0) return elements
+      const now = this.clock.unsafeCurrentTimeNanos()
+      const usage = this.usage
+      if (usage !== undefined) { for (const element of elements) usage.observe(element) }
+      if (this.firstNanos === undefined) {
+        this.firstNanos = now
+      } else {
+        const labels = this.call.plan.series.outcome(this.responseModel(), undefined).duration
+        Metrics.timePerOutputChunk.unsafeUpdate(Number(now - this.lastNanos!) / 1e9, labels)
+      }
+      // Elements that arrive together (one Effect chunk) are zero apart: that is when they arrived.
+      if (count > 1) {
+        const labels = this.call.plan.series.outcome(this.responseModel(), undefined).duration
+        for (let i = 1; i < count; i++) Metrics.timePerOutputChunk.unsafeUpdate(0, labels)
+      }
+      this.lastNanos = now
+      this.chunks += count
+    } catch {
+      // Tracking never changes the stream.
+    }
+    return elements
+  }
+
+  readonly complete = Effect.sync(() => {
+    this.completed = true
+  })
+
+  private responseModel(): string | undefined {
+    return this.call.responseModel ?? this.usage?.responseModel()
+  }
+
+  /** Ends the call exactly once, whatever ended the stream: its end, a failure, an interruption or the consumer. */
+  close(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
+    const call = this.call
+    let followUp: Effect.Effect<void> | undefined
+    try {
+      call.set(StreamChunks, this.chunks)
+      if (!this.completed) call.set(UsagePartial, true)
+      if (this.firstNanos !== undefined) {
+        call.set(GenAiResponseTimeToFirstChunk, Number(this.firstNanos - this.startNanos) / 1e9)
+      }
+      if (this.usage !== undefined) call.recordUsage(this.usage.result(this.completed))
+      followUp = call.end(exit)
+      if (this.firstNanos !== undefined) {
+        const labels = call.plan.series.outcome(call.responseModel, call.errorType).duration
+        Metrics.timeToFirstChunk.unsafeUpdate(Number(this.firstNanos - this.startNanos) / 1e9, labels)
+      }
+    } catch {
+      // Tracking never changes the stream's outcome.
+    }
+    if (call.span.status._tag === "Started") call.span.end(this.clock.unsafeCurrentTimeNanos(), exit)
+    return followUp ?? Effect.void
+  }
+}
+
+const open = (plan: LlmStreamPlan): Effect.Effect<StreamRun> =>
+  Effect.flatMap(Effect.makeSpan(plan.call.spanName, spanOptions), (span) =>
+    Effect.withFiberRuntime((fiber) => {
+      const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+      const call = new LlmCall(span, plan.call, clock, fiber.currentContext)
+      return Effect.succeed(new StreamRun(call, clock, plan.usage?.()))
+    }))
+
+/** The context of the stream's own effects: inside the call's span, with the call as their `LlmTracker`. */
+const inside = <R>(run: StreamRun, context: Context.Context<R>): Context.Context<R | LlmTracker> =>
+  Context.add(Context.add(context, Tracer.ParentSpan, run.call.span), LlmTracker, run.call)
+
+/**
+ * Tracks a stream as one LLM call per run: the span opens when the stream starts running and closes with the
+ * stream's scope, so a stream that completes, fails, is interrupted or is abandoned by its consumer ends its span
+ * exactly once. The stream's own effects run inside the span, with the `LlmTracker` provided.
+ *
+ * @internal
+ */
+export const track = <A, E, R>(
+  self: Stream.Stream<A, E, R>,
+  plan: LlmStreamPlan
+): Stream.Stream<A, E, Exclude<R, LlmTracker>> =>
+  Stream.unwrapScoped(
+    Effect.map(
+      Effect.acquireRelease(open(plan), (run, exit) => run.close(exit)),
+      (run) =>
+        self.pipe(
+          Stream.mapChunks(run.observe),
+          Stream.onEnd(run.complete),
+          Stream.mapInputContext((context: Context.Context<Exclude<R, LlmTracker>>) =>
+            inside(run, context) as Context.Context<R>
+          )
+        )
+    )
+  )
+
+/**
+ * An SDK's stream (an async iterable, or a promise of one) as a tracked `Stream`. The request is made when the
+ * stream runs, with an `AbortSignal` that aborts when the stream is interrupted before the SDK answers; after that,
+ * ending the stream ends the iteration (`return()`), which the SDKs answer by closing the connection. A rejection,
+ * or a failure while iterating, is the stream's failure as it is.
+ *
+ * @internal
+ */
+export const fromAsyncIterable = <A>(
+  evaluate: (signal: AbortSignal) => AsyncIterable<A> | PromiseLike<AsyncIterable<A>>,
+  plan: LlmStreamPlan
+): Stream.Stream<A, unknown> =>
+  track(
+    Stream.unwrap(
+      Effect.map(
+        Effect.tryPromise({ try: async (signal) => await evaluate(signal), catch: identity }),
+        (iterable) => Stream.fromAsyncIterable(iterable, identity)
+      )
+    ),
+    plan
+  )

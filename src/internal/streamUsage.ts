@@ -1,0 +1,275 @@
+import type { StreamExtractorName, StreamUsageFrom } from "../LlmStream.js"
+import type { ExtractedUsage } from "../Usage.js"
+import { describe, type Warn } from "./sanitize.js"
+import * as usage from "./usage.js"
+
+/**
+ * Folds the chunks of one stream into what its provider reports about the call. It holds counters, ids and finish
+ * reasons only, never chunk content, so memory stays flat however long the stream runs.
+ *
+ * Every API this reads reports totals so far, not increments (OpenAI and Gemini in their last chunk, Anthropic's
+ * `message_delta` carries the cumulative output count), so a later count replaces an earlier one: nothing is ever
+ * added twice.
+ *
+ * @internal
+ */
+export interface StreamUsage {
+  readonly observe: (chunk: unknown) => void
+  /** The response model read so far, for the labels of per-chunk metrics. */
+  readonly responseModel: () => string | undefined
+  /** `complete`: the stream ended on its own, so usage that never came is worth a warning. */
+  readonly result: (complete: boolean) => ExtractedUsage
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+const countOf = (value: unknown): number | undefined =>
+  typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined
+
+const stringOf = (value: unknown): string | undefined =>
+  typeof value === "string" && value.length > 0 ? value : undefined
+
+// A malformed stream repeats the same problem on every chunk: distinct lines only, and a bounded number of them.
+const maxWarnings = 8
+
+const countKeys = [
+  "inputTokens",
+  "outputTokens",
+  "cacheReadTokens",
+  "cacheWriteTokens",
+  "reasoningTokens",
+  "inputIncludesCache"
+] as const
+
+class Accumulator implements StreamUsage {
+  private readonly fields: Mutable<ExtractedUsage> = {}
+  // Finish reasons by choice (candidate) index, so that each choice of a multi-choice stream keeps its own.
+  private readonly reasons = new Map<number, string>()
+  private readonly warnings = new Set<string>()
+  private sawUsage = false
+
+  constructor(readonly api: string, private readonly read: (self: Accumulator, chunk: unknown) => void) {}
+
+  readonly observe = (chunk: unknown): void => {
+    try {
+      this.read(this, chunk)
+    } catch (e) {
+      this.warn(`reading a chunk failed (${e instanceof Error ? e.message : describe(e)}); ignored`)
+    }
+  }
+
+  readonly responseModel = (): string | undefined => this.fields.responseModel
+
+  readonly result = (complete: boolean): ExtractedUsage => {
+    if (complete && !this.sawUsage) this.warn("no chunk carried usage")
+    const out: Mutable<ExtractedUsage> = { ...this.fields }
+    if (this.reasons.size > 0) {
+      out.finishReasons = [...this.reasons.entries()].sort(([a], [b]) => a - b).map(([, reason]) => reason)
+    }
+    if (this.warnings.size > 0) out.warnings = [...this.warnings]
+    return out
+  }
+
+  readonly warn: Warn = (line) => {
+    if (this.warnings.size < maxWarnings) this.warnings.add(`usage (${this.api}, stream): ${line}`)
+  }
+
+  /** Takes what one extraction read: a later count replaces an earlier one (see above). */
+  merge(extracted: ExtractedUsage | undefined): void {
+    if (extracted === undefined) return
+    if (typeof extracted !== "object" || extracted === null) {
+      return this.warn(`the extractor returned ${describe(extracted)}; ignored`)
+    }
+    const fields = this.fields as Record<string, unknown>
+    for (const key of countKeys) {
+      const value = extracted[key]
+      if (value !== undefined) {
+        fields[key] = value
+        if (key !== "inputIncludesCache") this.sawUsage = true
+      }
+    }
+    this.id(extracted.responseId)
+    this.model(extracted.responseModel)
+    if (Array.isArray(extracted.finishReasons)) {
+      extracted.finishReasons.forEach((reason, index) => this.reason(index, reason))
+    }
+    if (Array.isArray(extracted.warnings)) {
+      for (const line of extracted.warnings) {
+        if (typeof line === "string" && this.warnings.size < maxWarnings) this.warnings.add(line)
+      }
+    }
+  }
+
+  set(key: "inputTokens" | "outputTokens" | "cacheReadTokens" | "cacheWriteTokens", value: unknown): void {
+    const count = countOf(value)
+    if (count !== undefined) {
+      this.fields[key] = count
+      this.sawUsage = true
+    }
+  }
+
+  id(value: unknown): void {
+    const id = stringOf(value)
+    if (id !== undefined && this.fields.responseId === undefined) this.fields.responseId = id
+  }
+
+  model(value: unknown): void {
+    const model = stringOf(value)
+    if (model !== undefined && this.fields.responseModel === undefined) this.fields.responseModel = model
+  }
+
+  reason(index: unknown, value: unknown): void {
+    const reason = stringOf(value)
+    if (reason !== undefined) this.reasons.set(typeof index === "number" ? index : 0, reason)
+  }
+
+  /** Finish reasons of a list of choices or candidates, each at its own `index` when it has one. */
+  reasonsOf(list: unknown, key: string): void {
+    if (!Array.isArray(list)) return
+    list.forEach((item, position) => {
+      if (isRecord(item)) this.reason(typeof item.index === "number" ? item.index : position, item[key])
+    })
+  }
+}
+
+/** Chat Completions chunks: ids and model on every chunk, the usage on the last one (`include_usage`). */
+const openaiChat = (self: Accumulator, chunk: unknown): void => {
+  if (!isRecord(chunk)) return self.warn(`a chunk is ${describe(chunk)}, not a record`)
+  self.id(chunk.id)
+  self.model(chunk.model)
+  self.reasonsOf(chunk.choices, "finish_reason")
+  if (isRecord(chunk.usage)) {
+    const extracted = usage.extractors["openai.chat"]({ ...chunk, choices: undefined })
+    self.merge({ ...extracted, finishReasons: undefined })
+  }
+}
+
+/** Responses API events: the response's id and model come first, its usage with the terminal event. */
+const openaiResponses = (self: Accumulator, event: unknown): void => {
+  if (!isRecord(event)) return self.warn(`an event is ${describe(event)}, not a record`)
+  const response = isRecord(event.response) ? event.response : undefined
+  if (response === undefined) return
+  switch (event.type) {
+    case "response.completed":
+    case "response.incomplete":
+    case "response.failed":
+      if (response.usage !== undefined && response.usage !== null) {
+        return self.merge(usage.extractors["openai.responses"](response))
+      }
+      self.reason(0, response.status)
+      break
+  }
+  self.id(response.id)
+  self.model(response.model)
+}
+
+/**
+ * Messages stream events: `message_start` carries the input and cache counts (and an output count of 1 or so),
+ * `message_delta` the cumulative output count (and, on newer API versions, cumulative input and cache counts).
+ */
+const anthropicMessages = (self: Accumulator, event: unknown): void => {
+  if (!isRecord(event)) return self.warn(`an event is ${describe(event)}, not a record`)
+  if (event.type === "message_start" && isRecord(event.message)) {
+    const extracted = usage.extractors["anthropic.messages"](event.message)
+    return self.merge({ ...extracted, finishReasons: undefined })
+  }
+  if (event.type === "message_delta") {
+    const delta = isRecord(event.delta) ? event.delta : undefined
+    self.reason(0, delta?.stop_reason)
+    const counts = isRecord(event.usage) ? event.usage : undefined
+    if (counts === undefined) return
+    self.set("outputTokens", counts.output_tokens)
+    self.set("inputTokens", counts.input_tokens)
+    self.set("cacheReadTokens", counts.cache_read_input_tokens)
+    self.set("cacheWriteTokens", counts.cache_creation_input_tokens)
+  }
+}
+
+/** Streamed `generateContent` chunks: `usageMetadata` (totals so far) on the last chunk, often on others too. */
+const gemini = (self: Accumulator, chunk: unknown): void => {
+  if (!isRecord(chunk)) return self.warn(`a chunk is ${describe(chunk)}, not a record`)
+  self.id(chunk.responseId)
+  self.model(chunk.modelVersion)
+  self.reasonsOf(chunk.candidates, "finishReason")
+  if (isRecord(chunk.usageMetadata)) {
+    const extracted = usage.extractors.gemini({ ...chunk, candidates: undefined })
+    self.merge({ ...extracted, finishReasons: undefined })
+  }
+}
+
+const readers: Readonly<Record<StreamExtractorName, (self: Accumulator, chunk: unknown) => void>> = {
+  "openai.chat": openaiChat,
+  "openai.responses": openaiResponses,
+  "anthropic.messages": anthropicMessages,
+  "gemini": gemini
+}
+
+const anthropicEvents = new Set([
+  "message_start",
+  "message_delta",
+  "message_stop",
+  "content_block_start",
+  "content_block_delta",
+  "content_block_stop",
+  "ping"
+])
+
+/**
+ * The API a chunk belongs to, by the fields only that API's chunks carry.
+ *
+ * @internal
+ */
+export const detect = (chunk: unknown): StreamExtractorName | undefined => {
+  if (!isRecord(chunk)) return undefined
+  if (chunk.object === "chat.completion.chunk" || Array.isArray(chunk.choices)) return "openai.chat"
+  if (typeof chunk.type === "string") {
+    if (chunk.type.startsWith("response.")) return "openai.responses"
+    if (anthropicEvents.has(chunk.type)) return "anthropic.messages"
+  }
+  if ("usageMetadata" in chunk || "modelVersion" in chunk || Array.isArray(chunk.candidates)) return "gemini"
+  return undefined
+}
+
+/** `"auto"`: detects the API on the first chunk that shows it, then reads every chunk as that API's. */
+const auto = (): (self: Accumulator, chunk: unknown) => void => {
+  let reader: ((self: Accumulator, chunk: unknown) => void) | undefined
+  return (self, chunk) => {
+    if (reader === undefined) {
+      const name = detect(chunk)
+      if (name === undefined) return
+      reader = readers[name]
+    }
+    reader(self, chunk)
+  }
+}
+
+/** A function of the user's: it reads one chunk; what it returns replaces what earlier chunks said, field by field. */
+const custom = (f: (chunk: any) => ExtractedUsage | undefined) => (self: Accumulator, chunk: unknown): void =>
+  self.merge(f(chunk))
+
+/**
+ * Resolves a `usageFrom` option of a stream once, when the tracked stream is built; each run gets a fresh
+ * accumulator from the returned function.
+ *
+ * @internal
+ */
+export const resolve = (from: StreamUsageFrom, warn: Warn): (() => StreamUsage) | undefined => {
+  if (typeof from === "function") return () => new Accumulator("custom", custom(from))
+  if (from === "auto") return () => new Accumulator("auto", auto())
+  if (typeof from === "string" && Object.prototype.hasOwnProperty.call(readers, from)) {
+    const reader = readers[from]
+    return () => new Accumulator(from, reader)
+  }
+  warn(`usageFrom: ${describe(from)} is not a known stream extractor; usage is not read from the chunks`)
+  return undefined
+}
+
+/**
+ * Every stream extractor name.
+ *
+ * @internal
+ */
+export const names: ReadonlyArray<StreamExtractorName> = Object.keys(readers) as Array<StreamExtractorName>
