@@ -1,12 +1,17 @@
 import { assert, describe, it } from "@effect/vitest"
 import { SpanKind } from "@opentelemetry/api"
 import { Effect } from "effect"
+import { execFile } from "node:child_process"
 import { readFileSync } from "node:fs"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
+import * as costAndCustomPrices from "../examples/cost-and-custom-prices.js"
+import * as exportingToACollector from "../examples/exporting-to-a-collector.js"
 import * as quickstart from "../examples/quickstart.js"
 import * as retriesAndFallback from "../examples/retries-and-fallback.js"
 import * as testingYourApp from "../examples/testing-your-app.js"
 import * as toolCalls from "../examples/tool-calls.js"
-import { TrackingTest } from "../src/index.js"
+import { Pricing, Tracking, TrackingTest } from "../src/index.js"
 import { onlySpanNamed, root, runExample } from "./utils/examples.js"
 
 describe("examples/quickstart.ts", () => {
@@ -165,4 +170,105 @@ describe("examples/retries-and-fallback.ts", () => {
       assert.strictEqual(stdout.match(/▸ chat claude-3-opus/g)?.length, 2)
       assert.include(stdout, "botanu.request.fallback_index=1")
     }))
+})
+
+describe("examples/cost-and-custom-prices.ts", () => {
+  it.effect("prices the custom model and the aliased deployment, and the ledger adds them up", () =>
+    Effect.gen(function*() {
+      const snapshot = yield* costAndCustomPrices.program
+      const spans = yield* TrackingTest.finishedSpans
+      const custom = onlySpanNamed(spans, "chat mylab-7b")
+      assert.strictEqual(custom.attributes["botanu.cost.status"], "custom")
+      assert.strictEqual(custom.attributes["botanu.cost.total_usd"], 0.0032)
+      const aliased = onlySpanNamed(spans, "chat support-gpt4o")
+      assert.strictEqual(aliased.attributes["gen_ai.provider.name"], "azure.openai")
+      assert.strictEqual(aliased.attributes["botanu.cost.status"], "priced")
+      // Priced as gpt-4o from the catalogue, whatever its current price: the same as a gpt-4o call.
+      const gpt4o = Pricing.catalogue.price({
+        provider: "openai",
+        model: "gpt-4o",
+        usage: { input: 1000, output: 200, cacheRead: 0, cacheWrite: 0, reasoning: 0 },
+        timestamp: Date.now()
+      })
+      assert.strictEqual(aliased.attributes["botanu.cost.total_usd"], Pricing.toUsd(gpt4o.total))
+      assert.strictEqual(snapshot.byModel.get("mylab/mylab-7b")?.costUsd, 0.0032)
+      const acme = snapshot.byCustomer.get("acme-corp")!
+      assert.strictEqual(acme.calls, 2)
+      assert.strictEqual(acme.inputTokens, 11_000)
+      assert.strictEqual(acme.costAttodollars, snapshot.total.costAttodollars)
+      assert.strictEqual(snapshot.byWorkflow.get("summarize_ticket")?.costUsd, acme.costUsd)
+    }).pipe(Effect.provide(TrackingTest.layer)))
+
+  it.live("runs as a script and prints the spend by model and customer", () =>
+    Effect.gen(function*() {
+      const { code, stderr, stdout } = yield* runExample("examples/cost-and-custom-prices.ts")
+      assert.strictEqual(code, 0, stderr)
+      assert.include(stdout, "mylab/mylab-7b: $0.0032 (10000 in, 2000 out)")
+      assert.include(stdout, "botanu.cost.status=custom")
+      assert.include(stdout, "acme-corp: $")
+    }))
+})
+
+/** An OTLP/HTTP receiver on 127.0.0.1 that records the paths POSTed to it, closed with the scope. */
+const otlpReceiver = Effect.acquireRelease(
+  Effect.async<{ readonly url: string; readonly posts: Array<string>; readonly close: () => void }>((resume) => {
+    const posts: Array<string> = []
+    const server = createServer((request, response) => {
+      request.resume()
+      request.on("end", () => {
+        if (request.method === "POST") posts.push(request.url ?? "")
+        response.writeHead(200, { "content-type": "application/x-protobuf" })
+        response.end()
+      })
+    })
+    server.listen(0, "127.0.0.1", () =>
+      resume(Effect.succeed({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        posts,
+        close: () => {
+          server.closeAllConnections()
+          server.close()
+        }
+      })))
+  }),
+  (receiver) => Effect.sync(() => receiver.close())
+)
+
+describe("examples/exporting-to-a-collector.ts", () => {
+  it.live("exports the span to the collector's /v1/traces when the program ends", () =>
+    Effect.gen(function*() {
+      const receiver = yield* otlpReceiver
+      const answer = yield* exportingToACollector.program(receiver.url)
+      assert.strictEqual(answer, "Paris.")
+      assert.include(receiver.posts, "/v1/traces")
+    }).pipe(Effect.scoped))
+
+  it.live("resolves the endpoint option to the OTLP signal URLs", () =>
+    Effect.gen(function*() {
+      const config = yield* Tracking.resolveOtlpConfig({ endpoint: "http://collector:4318/" })
+      assert.strictEqual(config.tracesUrl, "http://collector:4318/v1/traces")
+      assert.strictEqual(config.metricsUrl, "http://collector:4318/v1/metrics")
+    }))
+
+  it.live("runs as a script, exits 0 and its span reaches the collector", () =>
+    Effect.gen(function*() {
+      const receiver = yield* otlpReceiver
+      const { code, stderr, stdout } = yield* Effect.async<{ code: number | null; stdout: string; stderr: string }>(
+        (resume) => {
+          const child = execFile(
+            `${root}node_modules/.bin/tsx`,
+            ["examples/exporting-to-a-collector.ts", receiver.url],
+            { cwd: root, timeout: 30_000 },
+            (error, stdout, stderr) => {
+              const code = error === null ? 0 : typeof error.code === "number" ? error.code : null
+              resume(Effect.succeed({ code, stdout, stderr }))
+            }
+          )
+          return Effect.sync(() => child.kill())
+        }
+      )
+      assert.strictEqual(code, 0, stderr)
+      assert.include(stdout, "answer: Paris.")
+      assert.include(receiver.posts, "/v1/traces")
+    }).pipe(Effect.scoped))
 })
