@@ -23,9 +23,17 @@ import {
   Tracer
 } from "effect"
 import type * as Scope from "effect/Scope"
-import OpenAI from "openai"
+import type OpenAI from "openai"
 import { botanuWorkflow, LlmStream, LlmTracker, retryTracked, TrackingTest, trackLlmStream } from "../src/index.js"
-import { anthropicStreamEvents, type FakeProvider, fakeProvider, openaiChatChunks, sse } from "./utils/fakeProvider.js"
+import {
+  anthropicClient,
+  anthropicStreamEvents,
+  type FakeProvider,
+  fakeProvider,
+  openaiChatChunks,
+  openaiClient,
+  sse
+} from "./utils/fakeProvider.js"
 import { attemptsByStatus, metricNamed, pointsWhere, uniqueName } from "./utils/metrics.js"
 import { exceptionEvents, spanNamed, warningsOf } from "./utils/spans.js"
 
@@ -62,12 +70,6 @@ const withProvider = <A, E>(
     Effect.scoped,
     Effect.provide(Layer.merge(TrackingTest.layer, FetchHttpClient.layer))
   )
-
-const openaiClient = (fake: FakeProvider) => new OpenAI({ apiKey: "sk-test", baseURL: `${fake.url}/v1`, maxRetries: 0 })
-
-// The Anthropic SDK's own OpenTelemetry spans are turned off: only what this library records is asserted.
-const anthropicClient = (fake: FakeProvider) =>
-  new Anthropic({ apiKey: "k", baseURL: fake.url, maxRetries: 0, openTelemetry: false })
 
 const assertPriced = (span: ReadableSpan) => {
   const a = span.attributes

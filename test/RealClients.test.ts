@@ -9,7 +9,15 @@ import { Cause, Effect, Exit, Layer } from "effect"
 import type * as Scope from "effect/Scope"
 import OpenAI from "openai"
 import { llmInstrumented, LlmTracker, ModelOperation, TrackingTest, trackLlmCall } from "../src/index.js"
-import { anthropicError, type FakeProvider, fakeProvider, fixture, openaiError } from "./utils/fakeProvider.js"
+import {
+  anthropicClient,
+  anthropicError,
+  type FakeProvider,
+  fakeProvider,
+  fixture,
+  openaiClient,
+  openaiError
+} from "./utils/fakeProvider.js"
 import { spanNamed, warningsOf } from "./utils/spans.js"
 
 /** Runs a test against a fresh fake provider, with a fresh tracking layer. */
@@ -20,12 +28,6 @@ const withProvider = <A, E>(
     Effect.scoped,
     Effect.provide(Layer.merge(TrackingTest.layer, FetchHttpClient.layer))
   )
-
-const openaiClient = (fake: FakeProvider) => new OpenAI({ apiKey: "sk-test", baseURL: `${fake.url}/v1`, maxRetries: 0 })
-
-// The Anthropic SDK's own OpenTelemetry spans are turned off: only what this library records is asserted.
-const anthropicClient = (fake: FakeProvider) =>
-  new Anthropic({ apiKey: "k", baseURL: fake.url, maxRetries: 0, openTelemetry: false })
 
 /** Cost was priced from the catalogue and adds up; exact amounts are covered by the pricing tests. */
 const assertPriced = (span: ReadableSpan) => {

@@ -1,6 +1,8 @@
+import Anthropic from "@anthropic-ai/sdk"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { readFileSync } from "node:fs"
+import OpenAI from "openai"
 import { serveWebHandler } from "./httpServer.js"
 
 /** A response shaped as a provider documents it, read from test/fixtures. */
@@ -179,3 +181,11 @@ export const fakeProvider: Effect.Effect<FakeProvider, never, Scope.Scope> = Eff
   }
   return Effect.map(serveWebHandler(handler), (url): FakeProvider => ({ url, requests, next, nextSse }))
 })
+
+/** The real OpenAI client, pointed at the fake; retries are the app's, not the SDK's. */
+export const openaiClient = (fake: FakeProvider) =>
+  new OpenAI({ apiKey: "sk-test", baseURL: `${fake.url}/v1`, maxRetries: 0 })
+
+/** The real Anthropic client, pointed at the fake, with its own OpenTelemetry spans off: only ours are asserted. */
+export const anthropicClient = (fake: FakeProvider) =>
+  new Anthropic({ apiKey: "k", baseURL: fake.url, maxRetries: 0, openTelemetry: false })
