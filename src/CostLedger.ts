@@ -8,6 +8,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { toUsd } from "./internal/pricing.js"
+import { RunTotals } from "./internal/runTotals.js"
 
 /**
  * @since 0.1.0
@@ -81,44 +82,29 @@ export declare namespace CostLedger {
 
 const none = "(none)"
 
-class Accumulator {
-  cost = BigInt(0)
-  inputTokens = 0
-  outputTokens = 0
-  calls = 0
-  unpricedCalls = 0
+const totalsOf = (totals: RunTotals): Totals => ({
+  costAttodollars: totals.cost,
+  costUsd: toUsd(totals.cost),
+  inputTokens: totals.inputTokens,
+  outputTokens: totals.outputTokens,
+  calls: totals.llmCalls,
+  unpricedCalls: totals.unpricedCalls
+})
 
-  add(entry: Entry): void {
-    this.cost += entry.cost
-    this.inputTokens += entry.inputTokens
-    this.outputTokens += entry.outputTokens
-    this.calls++
-    if (entry.unpriced) this.unpricedCalls++
-  }
+const addEntry = (totals: RunTotals, entry: Entry): void =>
+  totals.addCall(entry.cost, entry.inputTokens, entry.outputTokens, entry.unpriced)
 
-  totals(): Totals {
-    return {
-      costAttodollars: this.cost,
-      costUsd: toUsd(this.cost),
-      inputTokens: this.inputTokens,
-      outputTokens: this.outputTokens,
-      calls: this.calls,
-      unpricedCalls: this.unpricedCalls
-    }
+const addTo = (map: Map<string, RunTotals>, key: string, entry: Entry): void => {
+  let totals = map.get(key)
+  if (totals === undefined) {
+    totals = new RunTotals()
+    map.set(key, totals)
   }
+  addEntry(totals, entry)
 }
 
-const addTo = (map: Map<string, Accumulator>, key: string, entry: Entry): void => {
-  let accumulator = map.get(key)
-  if (accumulator === undefined) {
-    accumulator = new Accumulator()
-    map.set(key, accumulator)
-  }
-  accumulator.add(entry)
-}
-
-const freeze = (map: Map<string, Accumulator>): ReadonlyMap<string, Totals> =>
-  new Map(Array.from(map, ([key, accumulator]) => [key, accumulator.totals()]))
+const freeze = (map: Map<string, RunTotals>): ReadonlyMap<string, Totals> =>
+  new Map(Array.from(map, ([key, totals]) => [key, totalsOf(totals)]))
 
 /**
  * A fresh, empty ledger.
@@ -127,28 +113,28 @@ const freeze = (map: Map<string, Accumulator>): ReadonlyMap<string, Totals> =>
  * @category constructors
  */
 export const make = (): CostLedger.Service => {
-  let total = new Accumulator()
-  const byCustomer = new Map<string, Accumulator>()
-  const byWorkflow = new Map<string, Accumulator>()
-  const byProvider = new Map<string, Accumulator>()
-  const byModel = new Map<string, Accumulator>()
+  let total = new RunTotals()
+  const byCustomer = new Map<string, RunTotals>()
+  const byWorkflow = new Map<string, RunTotals>()
+  const byProvider = new Map<string, RunTotals>()
+  const byModel = new Map<string, RunTotals>()
   return {
     record: (entry) => {
-      total.add(entry)
+      addEntry(total, entry)
       addTo(byCustomer, entry.customerId ?? none, entry)
       addTo(byWorkflow, entry.workflow ?? none, entry)
       addTo(byProvider, entry.provider, entry)
       addTo(byModel, `${entry.provider}/${entry.model}`, entry)
     },
     snapshot: Effect.sync(() => ({
-      total: total.totals(),
+      total: totalsOf(total),
       byCustomer: freeze(byCustomer),
       byWorkflow: freeze(byWorkflow),
       byProvider: freeze(byProvider),
       byModel: freeze(byModel)
     })),
     reset: Effect.sync(() => {
-      total = new Accumulator()
+      total = new RunTotals()
       byCustomer.clear()
       byWorkflow.clear()
       byProvider.clear()

@@ -335,14 +335,7 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
     const output = this.tokens.output ?? 0
     const unpriced = cost.status === "unknown_model" && input + output > 0
     const run = this.run
-    if (run !== undefined) {
-      const totals = run.totals
-      totals.llmCalls++
-      totals.inputTokens += input
-      totals.outputTokens += output
-      totals.cost += cost.total
-      if (unpriced) totals.unpricedCalls++
-    }
+    run?.totals.addCall(cost.total, input, output, unpriced)
     this.ledger?.record({
       customerId: run?.context.customerId,
       workflow: run?.context.workflow,

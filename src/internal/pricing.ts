@@ -118,10 +118,15 @@ class Memo<A> {
   private readonly byProvider = new Map<string, Map<string, A>>()
   private size = 0
   constructor(private readonly capacity: number) {}
-  get(provider: string, model: string): A | undefined {
-    return this.byProvider.get(provider)?.get(model)
+  /** The remembered answer for (provider, model), worked out by `compute` the first time it is asked for. */
+  get(provider: string, model: string, compute: (provider: string, model: string) => A): A {
+    const known = this.byProvider.get(provider)?.get(model)
+    if (known !== undefined) return known
+    const value = compute(provider, model)
+    this.set(provider, model, value)
+    return value
   }
-  set(provider: string, model: string, value: A): void {
+  private set(provider: string, model: string, value: A): void {
     if (this.size >= this.capacity) {
       this.byProvider.clear()
       this.size = 0
@@ -147,18 +152,12 @@ const notFound: unique symbol = Symbol("notFound")
  */
 export const makeCatalogue = (): Pricing.Pricing.Service => {
   const memo = new Memo<Schedule | typeof notFound>(memoCapacity)
+  const find = (provider: string, model: string): Schedule | typeof notFound =>
+    typeof provider === "string" && typeof model === "string" ? lookup(provider, model) ?? notFound : notFound
   return {
     price: (request) => {
       try {
-        const provider = request.provider
-        const model = request.model
-        let schedule = memo.get(provider, model)
-        if (schedule === undefined) {
-          schedule = typeof provider === "string" && typeof model === "string"
-            ? lookup(provider, model) ?? notFound
-            : notFound
-          memo.set(provider, model, schedule)
-        }
+        const schedule = memo.get(request.provider, request.model, find)
         return schedule === notFound ? unpriced(request) : costOf(schedule, request, "priced", catalogueSource)
       } catch {
         return unpriced(request)
@@ -266,18 +265,16 @@ export const makeCustom = (
   }
 
   const memo = new Memo<Resolution>(memoCapacity)
+  const find = (provider: string, model: string): Resolution =>
+    typeof provider === "string" && typeof model === "string"
+      ? resolve(provider, model)
+      : { _tag: "Fallback", provider, model }
   return {
     price: (request) => {
       try {
         const provider = request.provider
         const model = request.model
-        let resolution = memo.get(provider, model)
-        if (resolution === undefined) {
-          resolution = typeof provider === "string" && typeof model === "string"
-            ? resolve(provider, model)
-            : { _tag: "Fallback", provider, model }
-          memo.set(provider, model, resolution)
-        }
+        const resolution = memo.get(provider, model, find)
         switch (resolution._tag) {
           case "Custom":
             return costOf(resolution.schedule, request, "custom", customSource)

@@ -1,5 +1,5 @@
 /**
- * What the calls of one run add up to. Cost is exact (attodollars); the run span gets it as USD once, at the end.
+ * What a set of calls adds up to: one run's, or one row of the `CostLedger`. Cost is exact (attodollars); the run span gets it as USD once, at the end.
  *
  * @internal
  */
@@ -10,6 +10,15 @@ export class RunTotals {
   llmCalls = 0
   toolCalls = 0
   unpricedCalls = 0
+
+  /** One LLM call attempt; `unpriced` when it reported usage that has no price (its cost is then 0). */
+  addCall(cost: bigint, inputTokens: number, outputTokens: number, unpriced: boolean): void {
+    this.cost += cost
+    this.inputTokens += inputTokens
+    this.outputTokens += outputTokens
+    this.llmCalls++
+    if (unpriced) this.unpricedCalls++
+  }
 
   add(other: RunTotals): void {
     this.cost += other.cost
