@@ -1,39 +1,40 @@
 /**
  * Every span attribute and event name that the library writes, in one place.
  *
- * GenAI names follow the OpenTelemetry GenAI semantic conventions v1.41 and come from
- * `@opentelemetry/semantic-conventions/incubating` where a constant exists; `botanu.*` names are the library's own.
+ * GenAI names follow the OpenTelemetry GenAI semantic conventions v1.41, with the names and values of the
+ * `@opentelemetry/semantic-conventions/incubating` constants where one exists; `botanu.*` names are the library's own.
  *
  * @since 0.1.0
  */
-import {
-  ATTR_ERROR_MESSAGE,
-  ATTR_ERROR_TYPE,
-  ATTR_GEN_AI_OPERATION_NAME,
-  ATTR_GEN_AI_PROVIDER_NAME,
-  ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY,
-  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
-  ATTR_GEN_AI_REQUEST_MODEL,
-  ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY,
-  ATTR_GEN_AI_REQUEST_SEED,
-  ATTR_GEN_AI_REQUEST_STOP_SEQUENCES,
-  ATTR_GEN_AI_REQUEST_STREAM,
-  ATTR_GEN_AI_REQUEST_TEMPERATURE,
-  ATTR_GEN_AI_REQUEST_TOP_K,
-  ATTR_GEN_AI_REQUEST_TOP_P,
-  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
-  ATTR_GEN_AI_RESPONSE_ID,
-  ATTR_GEN_AI_RESPONSE_MODEL,
-  ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
-  ATTR_GEN_AI_TOKEN_TYPE,
-  ATTR_GEN_AI_TOOL_CALL_ID,
-  ATTR_GEN_AI_TOOL_NAME,
-  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS
-} from "@opentelemetry/semantic-conventions/incubating"
+// Copied from `@opentelemetry/semantic-conventions/incubating` 1.45.0, not imported: the package's own advice for
+// unstable names, and an app may have an older 1.x (the peer range of @effect/opentelemetry allows 1.33) that lacks
+// some of them, which would make these keys `undefined` at run time.
+const ATTR_ERROR_MESSAGE = "error.message" as const
+const ATTR_ERROR_TYPE = "error.type" as const
+const ATTR_GEN_AI_OPERATION_NAME = "gen_ai.operation.name" as const
+const ATTR_GEN_AI_PROVIDER_NAME = "gen_ai.provider.name" as const
+const ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY = "gen_ai.request.frequency_penalty" as const
+const ATTR_GEN_AI_REQUEST_MAX_TOKENS = "gen_ai.request.max_tokens" as const
+const ATTR_GEN_AI_REQUEST_MODEL = "gen_ai.request.model" as const
+const ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY = "gen_ai.request.presence_penalty" as const
+const ATTR_GEN_AI_REQUEST_SEED = "gen_ai.request.seed" as const
+const ATTR_GEN_AI_REQUEST_STOP_SEQUENCES = "gen_ai.request.stop_sequences" as const
+const ATTR_GEN_AI_REQUEST_STREAM = "gen_ai.request.stream" as const
+const ATTR_GEN_AI_REQUEST_TEMPERATURE = "gen_ai.request.temperature" as const
+const ATTR_GEN_AI_REQUEST_TOP_K = "gen_ai.request.top_k" as const
+const ATTR_GEN_AI_REQUEST_TOP_P = "gen_ai.request.top_p" as const
+const ATTR_GEN_AI_RESPONSE_FINISH_REASONS = "gen_ai.response.finish_reasons" as const
+const ATTR_GEN_AI_RESPONSE_ID = "gen_ai.response.id" as const
+const ATTR_GEN_AI_RESPONSE_MODEL = "gen_ai.response.model" as const
+const ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk" as const
+const ATTR_GEN_AI_TOKEN_TYPE = "gen_ai.token.type" as const
+const ATTR_GEN_AI_TOOL_CALL_ID = "gen_ai.tool.call.id" as const
+const ATTR_GEN_AI_TOOL_NAME = "gen_ai.tool.name" as const
+const ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS = "gen_ai.usage.cache_creation.input_tokens" as const
+const ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = "gen_ai.usage.cache_read.input_tokens" as const
+const ATTR_GEN_AI_USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens" as const
+const ATTR_GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens" as const
+const ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = "gen_ai.usage.reasoning.output_tokens" as const
 
 // --- OpenTelemetry GenAI semantic conventions -------------------------------------------------------------------
 
@@ -262,6 +263,17 @@ export const ToolDurationMs = "botanu.tool.duration_ms" as const
  * @category botanu
  */
 export const TrackingWarnings = "botanu.tracking.warnings" as const
+/**
+ * On a tracked LLM call that other tracked LLM calls started inside (a wrapper, such as a tracked helper tracked
+ * again): how many started directly inside it, each attempt counted. Those calls are the model invocations; the
+ * wrapper keeps its span but adds nothing to run totals, the `CostLedger`, or the token, cost, duration and attempt
+ * metrics, and carries no `botanu.cost.*` attributes. An LLM call inside a tool call inside an LLM call does not
+ * make the outer one a wrapper: both are invocations.
+ *
+ * @since 0.1.0
+ * @category botanu
+ */
+export const CallWrappedCalls = "botanu.call.wrapped_calls" as const
 
 /**
  * The prefix given to extra attributes and metadata keys of LLM spans that are not already `botanu.*` or `gen_ai.*`.
