@@ -68,7 +68,8 @@ export interface LlmInstrument {
  * import OpenAI from "openai"
  * import { llmInstrumented } from "@botanu/effect"
  *
- * const client = new OpenAI()
+ * // Retries are the app's (Effect.retry, retryTracked), so that each attempt is tracked.
+ * const client = new OpenAI({ maxRetries: 0 })
  *
  * // A function returning a Promise, made into one returning a tracked Effect.
  * const chat = llmInstrumented({ provider: "openai" }).promise(

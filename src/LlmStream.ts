@@ -103,7 +103,8 @@ export const trackLlmStream: {
  * import OpenAI from "openai"
  * import { LlmStream } from "@botanu/effect"
  *
- * const client = new OpenAI()
+ * // Retries are the app's (Effect.retry, retryTracked), so that each attempt is tracked.
+ * const client = new OpenAI({ maxRetries: 0 })
  *
  * const chunks = LlmStream.fromAsyncIterable(
  *   (signal) =>

@@ -147,15 +147,15 @@ export const toolExecutions: Metric.Metric.Counter<number> = Metric.counter("bot
 
 /**
  * `botanu.gen_ai.cost` (monotonic counter, `USD`): what priced LLM calls cost, by provider, model and operation
- * (and customer, when `costByCustomer` allows it). Counted exactly, in attodollars (1e-18 USD) as a `bigint`, so
- * that sums of tiny prices never drift; exported as USD.
+ * (and customer, when `costByCustomer` allows it). Counted in US dollars as a double, so that it exports the same
+ * value under any metric producer (the stock @effect/opentelemetry one included); the exact amounts, in
+ * attodollars, are on the spans, in the run roll-ups and in the `CostLedger`.
  *
  * @since 0.1.0
  * @category metrics
  */
-export const cost: Metric.Metric.Counter<bigint> = Metric.counter("botanu.gen_ai.cost", {
+export const cost: Metric.Metric.Counter<number> = Metric.counter("botanu.gen_ai.cost", {
   description: "Cost of LLM calls",
-  bigint: true,
   incremental: true
 })
 
@@ -175,15 +175,6 @@ export const units: ReadonlyMap<string, string> = new Map([
   ["botanu.tool.executions", "{execution}"],
   ["botanu.gen_ai.cost", "USD"]
 ])
-
-/**
- * What each exported value of a metric is divided by: the cost is counted in attodollars and exported in USD
- * (a division, which rounds once and correctly, where multiplying by 1e-18 would not).
- *
- * @since 0.1.0
- * @category metadata
- */
-export const exportDivisors: ReadonlyMap<string, number> = new Map([["botanu.gen_ai.cost", 1e18]])
 
 /**
  * Which customers get a `botanu.customer_id` series of their own on `botanu.gen_ai.cost`. Off by default: every

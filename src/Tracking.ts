@@ -5,7 +5,8 @@
  * @since 0.1.0
  */
 import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
-import type * as Resource from "@effect/opentelemetry/Resource"
+import * as Resource from "@effect/opentelemetry/Resource"
+import * as OtelTracer from "@effect/opentelemetry/Tracer"
 import type * as OtelApi from "@opentelemetry/api"
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto"
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto"
@@ -19,6 +20,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { ConsoleSpanProcessor } from "./internal/consoleSpanProcessor.js"
 import * as MetricProducer from "./internal/metricProducer.js"
+import * as OtelGlobals from "./internal/otelGlobals.js"
 
 /**
  * @since 0.1.0
@@ -41,6 +43,8 @@ export interface OtlpOptions {
    * request. Defaults to 3 seconds.
    */
   readonly shutdownTimeout?: Duration.DurationInput | undefined
+  /** See `SdkOptions.registerGlobals`. Defaults to `true`. */
+  readonly registerGlobals?: boolean | undefined
 }
 
 const optionalString = (name: string) => Config.option(Config.nonEmptyString(name))
@@ -167,7 +171,8 @@ export const layer = (options: OtlpOptions = {}): Layer.Layer<Resource.Resource>
           exportIntervalMillis: Duration.toMillis(options.metricExportInterval ?? Duration.seconds(60)),
           exportTimeoutMillis: timeoutMillis
         }),
-      shutdownTimeout
+      shutdownTimeout,
+      registerGlobals: options.registerGlobals
     })))
 }
 
@@ -186,6 +191,14 @@ export interface SdkOptions {
   /** Made anew each time the layer is built: a reader can be bound to one producer only. */
   readonly metricReader?: (() => MetricReader | NonEmptyReadonlyArray<MetricReader>) | undefined
   readonly shutdownTimeout?: Duration.DurationInput | undefined
+  /**
+   * Register, for the layer's lifetime, what the OpenTelemetry NodeSDK registers when it starts: an
+   * AsyncLocalStorage context manager (so that code which is not Effect, such as an SDK's own span or
+   * `trace.getActiveSpan()`, sees the tracked span as its parent), this layer's tracer provider as the global one,
+   * and the W3C trace-context and baggage propagators. Each is registered only when the app has not registered its
+   * own, and unregistered when the layer is released. Defaults to `true`.
+   */
+  readonly registerGlobals?: boolean | undefined
 }
 
 /**
@@ -196,15 +209,36 @@ export interface SdkOptions {
  * @category layers
  */
 export const layerSdk = (options: SdkOptions): Layer.Layer<Resource.Resource> => {
-  const sdk = NodeSdk.layer(() => ({
-    resource: options.resource,
-    spanProcessor: options.spanProcessor(),
-    ...(options.shutdownTimeout === undefined ? {} : { shutdownTimeout: options.shutdownTimeout })
+  const tracing = Layer.unwrapEffect(Effect.sync(() => {
+    const provider = NodeSdk.layerTracerProvider(
+      options.spanProcessor(),
+      options.shutdownTimeout === undefined ? undefined : { shutdownTimeout: options.shutdownTimeout }
+    )
+    const tracing = options.registerGlobals === false
+      ? OtelTracer.layer
+      : Layer.merge(OtelGlobals.tracerLayer, OtelGlobals.layer)
+    return tracing.pipe(Layer.provide(provider))
   }))
-  return options.metricReader === undefined
-    ? sdk
-    : MetricProducer.layer(options.metricReader, options.shutdownTimeout).pipe(Layer.provideMerge(sdk))
+  const metrics = options.metricReader === undefined
+    ? Layer.empty
+    : MetricProducer.layer(options.metricReader, options.shutdownTimeout)
+  return Layer.merge(tracing, metrics).pipe(
+    Layer.provideMerge(Resource.layerFromEnv(Resource.configToAttributes(options.resource)))
+  )
 }
+
+/**
+ * For an app that keeps its own `NodeSdk.layer` from @effect/opentelemetry (which registers no context manager):
+ * registers an AsyncLocalStorage context manager for the layer's lifetime (unless the app registered one), so that
+ * code which is not Effect sees the tracked span as its parent, and makes the app's tracer keep each fiber in the
+ * OpenTelemetry context it started in (see the README). It wraps the tracer it finds when it is built, so build it
+ * after the app's layer: `Tracking.layerContextManager.pipe(Layer.provideMerge(NodeSdkLive))`. `layer`,
+ * `layerSdk` and `layerDevelopment` do all this themselves.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerContextManager: Layer.Layer<never> = OtelGlobals.layerContextManager
 
 /**
  * @since 0.1.0
@@ -212,18 +246,62 @@ export const layerSdk = (options: SdkOptions): Layer.Layer<Resource.Resource> =>
  */
 export interface DevelopmentOptions {
   readonly serviceName?: string | undefined
-  /** Where each finished span's lines go; defaults to standard output. */
+  /** Receives each printed trace, one call per trace, without a trailing newline; defaults to standard output. */
   readonly write?: ((text: string) => void) | undefined
+  /**
+   * The width that attributes are wrapped to; defaults to the terminal's width when standard output is a terminal
+   * and `write` is not given, else 80.
+   */
+  readonly columns?: number | undefined
+  /**
+   * ANSI colours; by default only when standard output is a terminal and `write` is not given. Never when the
+   * `NO_COLOR` environment variable is set (non-empty), whatever this says.
+   */
+  readonly colors?: boolean | undefined
 }
 
 /**
- * Development tracking: every finished span is printed readably, indented under its parent, as it ends.
+ * Development tracking: each trace is printed as a tree when its root span ends (a span whose parent is not in
+ * this process, or none): the root first, children in start order under tree guides, each span with its duration,
+ * its status (`OK`, `ERROR` and the message, `INTERRUPTED`), its attributes sorted and wrapped to `columns`
+ * (between `key=value` pairs; a pair longer than a line gets lines of its own, at most 4, the rest cut with `…`) and
+ * its events.
+ *
+ * Spans wait for their root in memory, at most 10,000 in all: past that the oldest trace is printed as it is, with a
+ * note, and so is whatever is held when the layer shuts down (a long-lived server span's children, say). A span
+ * that ends after its root was printed (a forked fiber outliving it) is printed on its own, naming its parent.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Tracking } from "@botanu/effect"
+ *
+ * const main = Effect.void // your app
+ * main.pipe(Effect.provide(Tracking.layerDevelopment({ serviceName: "support-bot" })), Effect.runPromise)
+ * ```
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerDevelopment = (options: DevelopmentOptions = {}): Layer.Layer<Resource.Resource> =>
-  layerSdk({
-    resource: { serviceName: options.serviceName ?? "botanu-dev" },
-    spanProcessor: () => new ConsoleSpanProcessor(options.write ?? ((text) => process.stdout.write(`${text}\n`)))
-  })
+  Layer.unwrapEffect(Effect.map(
+    // https://no-color.org: set and not empty.
+    Config.string("NO_COLOR").pipe(Config.withDefault(""), Effect.orElseSucceed(() => "")),
+    (noColor) => {
+      const terminal = options.write === undefined && process.stdout.isTTY === true
+      const columns = options.columns
+      return layerSdk({
+        resource: { serviceName: options.serviceName ?? "botanu-dev" },
+        spanProcessor: () =>
+          new ConsoleSpanProcessor({
+            write: options.write ?? ((text) => process.stdout.write(`${text}\n`)),
+            columns: columns !== undefined
+              ? () => columns
+              : terminal
+              ? () => process.stdout.columns ?? 80
+              : () => 80,
+            colors: noColor === "" && (options.colors ?? terminal)
+          })
+      })
+    }
+  ))

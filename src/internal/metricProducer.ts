@@ -1,9 +1,7 @@
 import * as OtelMetrics from "@effect/opentelemetry/Metrics"
 import type * as Resource from "@effect/opentelemetry/Resource"
-import { ValueType } from "@opentelemetry/api"
 import {
   type CollectionResult,
-  DataPointType,
   type MetricCollectOptions,
   type MetricData,
   type MetricProducer,
@@ -13,12 +11,12 @@ import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { exportDivisors, units } from "../Metrics.js"
+import { units } from "../Metrics.js"
 
 /**
  * The stock @effect/opentelemetry producer takes a unit only from a `unit` tag, which it then also exports as a
- * data-point attribute. This one leaves the tags alone, sets the unit of each metric it knows by name, and converts
- * the ones counted in a smaller unit than they are exported in.
+ * data-point attribute. This one leaves the tags alone and sets the unit of each metric it knows by name; the values
+ * are the stock producer's, so that an app's own `NodeSdk.layer` exports the same numbers.
  *
  * @internal
  */
@@ -35,19 +33,8 @@ export class UnitAwareProducer implements MetricProducer {
 }
 
 const withUnit = (metric: MetricData): MetricData => {
-  const name = metric.descriptor.name
-  const unit = units.get(name)
-  if (unit === undefined) return metric
-  const divisor = exportDivisors.get(name)
-  if (divisor === undefined || metric.dataPointType !== DataPointType.SUM) {
-    return { ...metric, descriptor: { ...metric.descriptor, unit } }
-  }
-  // The stock producer already turned the exact bigint count into the nearest number; one division follows.
-  return {
-    ...metric,
-    descriptor: { ...metric.descriptor, unit, valueType: ValueType.DOUBLE },
-    dataPoints: metric.dataPoints.map((point) => ({ ...point, value: point.value / divisor }))
-  }
+  const unit = units.get(metric.descriptor.name)
+  return unit === undefined ? metric : { ...metric, descriptor: { ...metric.descriptor, unit } }
 }
 
 /**
