@@ -4,8 +4,8 @@
  * - Providers: the real `openai` and `@anthropic-ai/sdk` clients, pointed at a fake provider on 127.0.0.1 (see
  *   `fakeProvider.ts`); with `OPENAI_API_KEY` / `ANTHROPIC_API_KEY` set, the real provider instead (default base URLs).
  *   `maxRetries: 0` on both: retries and fallbacks are the app's, so that each attempt is tracked.
- * - Tracking: one compact line per finished span (`Tracking.layerDevelopment`); with `OTEL_EXPORTER_OTLP_ENDPOINT`
- *   set, OTLP export there instead (`Tracking.layer`).
+ * - Tracking: one compact line per span, each run's spans as a tree (`Tracking.layerDevelopment`); with
+ *   `OTEL_EXPORTER_OTLP_ENDPOINT` set, OTLP export there instead (`Tracking.layer`).
  * - Ends with a report of cost, tokens and calls per customer, workflow and model (see `report.ts`).
  */
 import Anthropic from "@anthropic-ai/sdk"
@@ -20,8 +20,10 @@ const say = (line: string) => process.stdout.write(`${line}\n`)
 
 const truncate = (line: string, width: number) => (line.length > width ? `${line.slice(0, width - 1)}…` : line)
 
-// The development layer prints a span with all its attributes; its first line (name, duration, status) is enough
-// to follow the demo, and the report has the numbers.
+// The development layer prints each trace as a tree, every span with all its attributes; a span's first line (tree
+// guides, name, duration, status) is enough to follow the demo, and the report has the numbers. Wide enough that
+// those lines are not wrapped; only they are shown.
+const spanLine = /^[│├└─ ]*▸ /
 const TrackingLive = Layer.unwrapEffect(
   Effect.map(
     Config.option(Config.nonEmptyString("OTEL_EXPORTER_OTLP_ENDPOINT")),
@@ -30,7 +32,10 @@ const TrackingLive = Layer.unwrapEffect(
         ? Tracking.layer({ serviceName: "botanu-demo", shutdownTimeout: "2 seconds" })
         : Tracking.layerDevelopment({
           serviceName: "botanu-demo",
-          write: (text) => say(`    ${truncate(text.split("\n")[0], 110)}`)
+          columns: 10_000,
+          write: (text) => {
+            for (const line of text.split("\n")) if (spanLine.test(line)) say(`    ${truncate(line, 110)}`)
+          }
         })
   )
 )

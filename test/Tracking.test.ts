@@ -271,7 +271,7 @@ describe("parseOtlpHeaders", () => {
 })
 
 describe("Tracking.layerDevelopment", () => {
-  it.live("prints finished spans readably, children indented under their parent", () =>
+  it.live("prints each trace as a tree when its root ends, the tool call under its LLM call", () =>
     Effect.gen(function*() {
       const written: Array<string> = []
       const failure = yield* Effect.gen(function*() {
@@ -284,29 +284,29 @@ describe("Tracking.layerDevelopment", () => {
       }).pipe(Effect.provide(Tracking.layerDevelopment({ write: (text) => written.push(text) })))
       assert.strictEqual(failure._tag, "RateLimited")
 
-      const lines = written.join("\n").split("\n")
-      const headerIndex = (pattern: RegExp) => {
-        const index = lines.findIndex((line) => pattern.test(line))
-        assert.isAtLeast(index, 0, `a line matching ${pattern} in:\n${lines.join("\n")}`)
-        return index
-      }
-      // A child ends before its parent, so it is printed first, two spaces deeper.
-      const tool = headerIndex(/^ {2}▸ execute_tool search_docs {2}\d+\.\dms {2}OK$/)
-      const chat = headerIndex(/^▸ chat gpt-4o-mini {2}\d+\.\dms {2}OK$/)
-      assert.isBelow(tool, chat)
-      assert.match(lines[tool + 1], /^ {6}\S/)
-      assert.include(lines[tool + 1], "gen_ai.tool.name=search_docs")
-      assert.include(lines[tool + 1], "botanu.tool.items_returned=2")
-      assert.match(lines[chat + 1], /^ {4}\S/)
-      assert.include(lines[chat + 1], "gen_ai.usage.input_tokens=120")
-      assert.include(lines[chat + 1], "gen_ai.usage.output_tokens=30")
-      assert.include(lines[chat + 1], "gen_ai.provider.name=openai")
+      // Two traces, two blocks, in the order their roots ended.
+      assert.strictEqual(written.length, 2)
+      const support = written[0].split("\n")
+      assert.match(support[0], /^▸ chat gpt-4o-mini {2}\d+\.\dms {2}OK$/)
+      const tool = support.findIndex((line) => /^└─▸ execute_tool search_docs {2}\d+\.\dms {2}OK$/.test(line))
+      assert.isAbove(tool, 0, written[0])
+      // The parent's attributes under a guide that leads to its child, the child's indented under it.
+      const parentBody = support.slice(1, tool).join("\n")
+      for (const line of support.slice(1, tool)) assert.match(line, /^│ \S/)
+      assert.include(parentBody, "gen_ai.usage.input_tokens=120")
+      assert.include(parentBody, "gen_ai.usage.output_tokens=30")
+      assert.include(parentBody, "gen_ai.provider.name=openai")
+      const childBody = support.slice(tool + 1).join("\n")
+      for (const line of support.slice(tool + 1)) assert.match(line, /^ {4}\S/)
+      assert.include(childBody, "gen_ai.tool.name=search_docs")
+      assert.include(childBody, "botanu.tool.items_returned=2")
+      for (const line of support) assert.isAtMost(line.length, 80, line)
 
-      const failed = headerIndex(/^▸ chat claude-3-5-sonnet {2}\d+\.\dms {2}ERROR/)
-      assert.include(lines[failed + 1], "error.type=RateLimited")
-      assert.include(lines[failed + 1], "gen_ai.provider.name=anthropic")
-      assert.match(lines[failed + 2], /^ {4}• exception/)
-      assert.strictEqual(lines.filter((line) => line.includes("• exception")).length, 1)
+      const failed = written[1].split("\n")
+      assert.match(failed[0], /^▸ chat claude-3-5-sonnet {2}\d+\.\dms {2}ERROR/)
+      assert.include(written[1], "error.type=RateLimited")
+      assert.include(written[1], "gen_ai.provider.name=anthropic")
+      assert.strictEqual(failed.filter((line) => /^ {2}• exception/.test(line)).length, 1)
     }))
 })
 

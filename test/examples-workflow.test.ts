@@ -61,10 +61,15 @@ describe("examples/workflow-and-outcomes.ts", () => {
     Effect.gen(function*() {
       const { code, stderr, stdout } = yield* runExample("examples/workflow-and-outcomes.ts")
       assert.strictEqual(code, 0, stderr)
-      assert.match(stdout, /^▸ botanu\.run\/support_ticket /m)
-      assert.match(stdout, /^ {2}▸ chat gpt-4o-mini /m)
-      assert.match(stdout, /^ {2}▸ execute_tool lookup_orders /m)
-      assert.match(stdout, /^ {2}▸ chat claude-3-5-sonnet-20241022 /m)
+      // The run span first, then its calls in the order they started, each under a tree guide.
+      const positions = [
+        /^▸ botanu\.run\/support_ticket /m,
+        /^├─▸ chat gpt-4o-mini /m,
+        /^├─▸ execute_tool lookup_orders /m,
+        /^└─▸ chat claude-3-5-sonnet-20241022 /m
+      ].map((pattern) => stdout.search(pattern))
+      assert.isAtLeast(positions[0], 0, stdout)
+      for (let i = 1; i < positions.length; i++) assert.isAbove(positions[i], positions[i - 1], stdout)
       assert.match(stdout, /botanu\.customer_id=acme-corp/)
       assert.match(stdout, /botanu\.outcome\.status=success/)
       assert.match(stdout, /• botanu\.outcome_emitted/)
