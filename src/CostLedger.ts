@@ -20,7 +20,10 @@ export interface Totals {
   readonly costUsd: number
   readonly inputTokens: number
   readonly outputTokens: number
-  /** LLM call attempts, failed ones included. */
+  /**
+   * LLM call attempts, failed ones included: model invocations, so a tracked call that only wraps tracked calls
+   * (see `botanu.call.wrapped_calls`) is not one, and the calls inside it are.
+   */
   readonly calls: number
   /** Calls that reported usage but could not be priced: their cost is not in `cost`. */
   readonly unpricedCalls: number

@@ -82,3 +82,16 @@ export const started = (scope: AttemptScope | undefined, attempt: number): void 
 export const failed = (error: unknown, attempt: number): void => {
   if (typeof error === "object" && error !== null) failedAttempts.set(Cause.originalError(error) as object, attempt)
 }
+
+/**
+ * The failure of a wrapper (a tracked LLM call with tracked LLM calls inside): usually the error of a call inside
+ * it, which that call registered with its own number, higher than the wrapper's when it was retried or fell back
+ * inside the wrapper. The number kept is never lowered, so that the next run continues after every attempt made;
+ * an error of the wrapper's own (its code failed after the calls inside succeeded) is registered as usual.
+ *
+ * @internal
+ */
+export const failedWrapping = (error: unknown, attempt: number): void => {
+  const inner = registeredAttempt(error)
+  failed(error, inner === undefined || inner < attempt ? attempt : inner)
+}

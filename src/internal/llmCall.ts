@@ -6,6 +6,7 @@ import type * as Exit from "effect/Exit"
 import type * as Tracer from "effect/Tracer"
 import {
   BotanuPrefix,
+  CallWrappedCalls,
   ErrorTypeInterrupted,
   GenAiOperationName,
   GenAiProviderName,
@@ -38,11 +39,13 @@ import * as Metrics from "../Metrics.js"
 import { ModelOperation } from "../ModelOperation.js"
 import { type Cost, Pricing } from "../Pricing.js"
 import { inputExcludesCache, normalizeProvider } from "../Provider.js"
+import { ToolTracker } from "../ToolTracker.js"
 import type { ExtractedUsage } from "../Usage.js"
 import * as Attempts from "./attempts.js"
 import { recordCost, unknownModelWarning } from "./callCost.js"
 import { causeError } from "./errors.js"
 import * as MetricLabels from "./metricLabels.js"
+import { toUsd } from "./pricing.js"
 import { currentRunState, type RunState } from "./runState.js"
 import {
   boolean,
@@ -57,6 +60,7 @@ import {
 } from "./sanitize.js"
 import { SpanRecorder } from "./spanRecorder.js"
 import { emptyTokens, type RecordedTokens, writeTokens } from "./tokens.js"
+import type { ToolCall } from "./toolCall.js"
 import * as trackedSpan from "./trackedSpan.js"
 import { resolveUsageFrom } from "./usageFrom.js"
 
@@ -126,6 +130,11 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
   responseModel: string | undefined = undefined
   attempt: number
   errorType: string | undefined = undefined
+  /**
+   * The tracked LLM calls that started directly inside this one. Above 0, this call is a wrapper: the calls inside
+   * are the model invocations, and this one records its span only (see `endWrapper`).
+   */
+  wrappedCalls = 0
   // What the effect set by hand through the tracker, which wins over what `usageFrom` reads from the response.
   private handTokens = false
   private handResponseId = false
@@ -143,6 +152,9 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
     context: Context.Context<never>
   ) {
     super(span)
+    // Marked at start, synchronously, so that the enclosing call knows before it ends, whichever fiber runs this.
+    const enclosing = context.unsafeMap.get(LlmTracker.key)
+    if (enclosing !== undefined) markEnclosing(enclosing, context)
     for (const [key, value] of plan.startAttributes) this.set(key, value)
     for (const line of plan.warnings) this.addWarning(line)
     const scope = Context.get(context, Attempts.CurrentAttemptScope)
@@ -271,6 +283,7 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
   readonly end = (exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined => {
     try {
       if (this.plan.usage !== undefined && exit._tag === "Success") this.recordUsage(this.plan.usage(exit.value))
+      if (this.wrappedCalls > 0) return this.endWrapper(exit)
       this.errorType = this.finish(exit)
       if (exit._tag === "Failure" && this.errorType !== ErrorTypeInterrupted) {
         Attempts.failed(causeError(exit.cause), this.attempt)
@@ -286,6 +299,28 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
       // Tracking never changes the call's outcome.
       return undefined
     }
+  }
+
+  /**
+   * A wrapper is not a model invocation: the calls inside it are, and each of them has been counted already. It
+   * keeps its span and what was written there (tokens included), but adds nothing to the run, the ledger or the
+   * metrics (no tokens, cost, duration or attempt), and is not priced, so that a backend that sums
+   * `botanu.cost.*` over spans does not count the same money twice.
+   */
+  private endWrapper(exit: Exit.Exit<unknown, unknown>): undefined {
+    this.set(CallWrappedCalls, this.wrappedCalls)
+    if (this.tokens.input !== undefined || this.tokens.output !== undefined) {
+      this.addWarning(
+        `tokens: ${this.wrappedCalls} tracked LLM call(s) ran inside this one and are counted instead; its own ` +
+          `tokens are kept on this span only (not in run totals, the ledger or metrics)`
+      )
+    }
+    this.errorType = this.finish(exit)
+    if (exit._tag === "Failure" && this.errorType !== ErrorTypeInterrupted) {
+      // Usually the error of a call inside, already registered with that call's number, which must stay.
+      Attempts.failedWrapping(causeError(exit.cause), this.attempt)
+    }
+    return undefined
   }
 
   /**
@@ -361,9 +396,24 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
     if (cost.total > zero) {
       const customer = this.run?.context.customerId
       const customerLabel = customer === undefined ? undefined : this.costByCustomer.labelFor(customer)
-      Metrics.cost.unsafeUpdate(cost.total, customerLabel === undefined ? series.cost : series.costFor(customerLabel))
+      const costLabels = customerLabel === undefined ? series.cost : series.costFor(customerLabel)
+      Metrics.cost.unsafeUpdate(toUsd(cost.total), costLabels)
     }
   }
+}
+
+/**
+ * A tracked LLM call starting where `enclosing` is the `LlmTracker` makes that call a wrapper, unless a tracked
+ * tool call stands between the two: a tool that asks a model is an invocation of its own, made on behalf of the
+ * LLM call that asked for the tool, which stays an invocation too. A tool call remembers the LLM call it started
+ * in, so that boundary costs two map lookups. A call that starts after the enclosing one ended (in a fiber it forked
+ * and did not wait for) is too late to change what that one recorded: both count.
+ */
+const markEnclosing = (enclosing: unknown, context: Context.Context<never>): void => {
+  if (!(enclosing instanceof LlmCall)) return
+  const tool = context.unsafeMap.get(ToolTracker.key) as ToolCall | undefined
+  if (tool !== undefined && tool.insideLlmCall === enclosing) return
+  enclosing.wrappedCalls++
 }
 
 /** @internal */

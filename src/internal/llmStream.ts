@@ -42,8 +42,9 @@ export const plan = (options: LlmStreamOptions): LlmStreamPlan => {
 }
 
 /**
- * One run of a tracked stream: its `LlmCall` (so attempts, runs, cost, ledger and metrics are a call's), the chunk
- * reader, and the timings. Only counters: no chunk is kept.
+ * One run of a tracked stream: its `LlmCall` (so attempts, runs, cost, ledger and metrics are a call's, and so is
+ * nesting: a stream inside a tracked call makes that call a wrapper, a tracked call or stream inside this stream
+ * makes this one a wrapper), the chunk reader, and the timings. Only counters: no chunk is kept.
  */
 class StreamRun {
   private chunks = 0
@@ -71,14 +72,16 @@ class StreamRun {
       const now = this.clock.unsafeCurrentTimeNanos()
       const usage = this.usage
       if (usage !== undefined) { for (const element of elements) usage.observe(element) }
+      // A wrapper's chunks are those of the tracked stream inside it, which times them itself.
+      const timed = this.call.wrappedCalls === 0
       if (this.firstNanos === undefined) {
         this.firstNanos = now
-      } else {
+      } else if (timed) {
         const labels = this.call.plan.series.outcome(this.responseModel(), undefined).duration
         Metrics.timePerOutputChunk.unsafeUpdate(Number(now - this.lastNanos!) / 1e9, labels)
       }
       // Elements that arrive together (one Effect chunk) are zero apart: that is when they arrived.
-      if (count > 1) {
+      if (count > 1 && timed) {
         const labels = this.call.plan.series.outcome(this.responseModel(), undefined).duration
         for (let i = 1; i < count; i++) Metrics.timePerOutputChunk.unsafeUpdate(0, labels)
       }
@@ -110,7 +113,7 @@ class StreamRun {
       }
       if (this.usage !== undefined) call.recordUsage(this.usage.result(this.completed))
       followUp = call.end(exit)
-      if (this.firstNanos !== undefined) {
+      if (this.firstNanos !== undefined && call.wrappedCalls === 0) {
         const labels = call.plan.series.outcome(call.responseModel, call.errorType).duration
         Metrics.timeToFirstChunk.unsafeUpdate(Number(this.firstNanos - this.startNanos) / 1e9, labels)
       }

@@ -16,7 +16,7 @@ import {
   ToolSuccess,
   Vendor
 } from "../Attributes.js"
-import type { AttributeValue } from "../LlmTracker.js"
+import { type AttributeValue, LlmTracker } from "../LlmTracker.js"
 import * as Metrics from "../Metrics.js"
 import { ModelOperation } from "../ModelOperation.js"
 import { normalizeProvider } from "../Provider.js"
@@ -80,6 +80,11 @@ export class ToolCall extends SpanRecorder implements ToolTracker.Service {
   success: boolean | undefined = undefined
   errorType: string | undefined = undefined
   durationMs = 0
+  /**
+   * The `LlmTracker` this tool call started under (the LLM call that asked for the tool), if any. A tracked LLM
+   * call inside the tool is then a separate model invocation, not one that makes that LLM call a wrapper.
+   */
+  readonly insideLlmCall: unknown
 
   private readonly run: RunState | undefined
 
@@ -91,6 +96,7 @@ export class ToolCall extends SpanRecorder implements ToolTracker.Service {
   ) {
     super(span)
     this.run = currentRunState(context)
+    this.insideLlmCall = context.unsafeMap.get(LlmTracker.key)
     for (const [key, value] of plan.startAttributes) this.set(key, value)
     for (const line of plan.warnings) this.addWarning(line)
   }
