@@ -11,6 +11,11 @@
 // some of them, which would make these keys `undefined` at run time.
 const ATTR_ERROR_MESSAGE = "error.message" as const
 const ATTR_ERROR_TYPE = "error.type" as const
+const ATTR_SERVER_ADDRESS = "server.address" as const
+const ATTR_SERVER_PORT = "server.port" as const
+const ATTR_GEN_AI_AGENT_DESCRIPTION = "gen_ai.agent.description" as const
+const ATTR_GEN_AI_AGENT_ID = "gen_ai.agent.id" as const
+const ATTR_GEN_AI_AGENT_NAME = "gen_ai.agent.name" as const
 const ATTR_GEN_AI_OPERATION_NAME = "gen_ai.operation.name" as const
 const ATTR_GEN_AI_PROVIDER_NAME = "gen_ai.provider.name" as const
 const ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY = "gen_ai.request.frequency_penalty" as const
@@ -29,12 +34,15 @@ const ATTR_GEN_AI_RESPONSE_MODEL = "gen_ai.response.model" as const
 const ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk" as const
 const ATTR_GEN_AI_TOKEN_TYPE = "gen_ai.token.type" as const
 const ATTR_GEN_AI_TOOL_CALL_ID = "gen_ai.tool.call.id" as const
+const ATTR_GEN_AI_TOOL_DESCRIPTION = "gen_ai.tool.description" as const
 const ATTR_GEN_AI_TOOL_NAME = "gen_ai.tool.name" as const
+const ATTR_GEN_AI_TOOL_TYPE = "gen_ai.tool.type" as const
 const ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS = "gen_ai.usage.cache_creation.input_tokens" as const
 const ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = "gen_ai.usage.cache_read.input_tokens" as const
 const ATTR_GEN_AI_USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens" as const
 const ATTR_GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens" as const
 const ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = "gen_ai.usage.reasoning.output_tokens" as const
+const ATTR_GEN_AI_WORKFLOW_NAME = "gen_ai.workflow.name" as const
 
 // --- OpenTelemetry GenAI semantic conventions -------------------------------------------------------------------
 
@@ -92,8 +100,9 @@ export const GenAiUsageCacheReadInputTokens: typeof ATTR_GEN_AI_USAGE_CACHE_READ
 export const GenAiUsageCacheCreationInputTokens: typeof ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS =
   ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS
 /**
- * Not in the semantic-conventions package yet; written next to `gen_ai.usage.cache_creation.input_tokens`
- * because some backends read this spelling.
+ * The GenAI semantic-conventions repository's current name for cache writes (after v1.41, which calls them
+ * `gen_ai.usage.cache_creation.input_tokens`). Cache writes are written under this name instead of that one, never
+ * both, when `OTEL_SEMCONV_STABILITY_OPT_IN` lists `gen_ai_latest_experimental` as the process starts.
  *
  * @since 0.1.0
  * @category gen_ai
@@ -163,6 +172,40 @@ export const GenAiToolName: typeof ATTR_GEN_AI_TOOL_NAME = ATTR_GEN_AI_TOOL_NAME
  */
 export const GenAiToolCallId: typeof ATTR_GEN_AI_TOOL_CALL_ID = ATTR_GEN_AI_TOOL_CALL_ID
 /**
+ * `function`, `extension` or `datastore`.
+ *
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiToolType: typeof ATTR_GEN_AI_TOOL_TYPE = ATTR_GEN_AI_TOOL_TYPE
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiToolDescription: typeof ATTR_GEN_AI_TOOL_DESCRIPTION = ATTR_GEN_AI_TOOL_DESCRIPTION
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiAgentName: typeof ATTR_GEN_AI_AGENT_NAME = ATTR_GEN_AI_AGENT_NAME
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiAgentId: typeof ATTR_GEN_AI_AGENT_ID = ATTR_GEN_AI_AGENT_ID
+/**
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiAgentDescription: typeof ATTR_GEN_AI_AGENT_DESCRIPTION = ATTR_GEN_AI_AGENT_DESCRIPTION
+/**
+ * On run spans: the workflow's name (the same as `botanu.workflow`).
+ *
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const GenAiWorkflowName: typeof ATTR_GEN_AI_WORKFLOW_NAME = ATTR_GEN_AI_WORKFLOW_NAME
+/**
  * A metric attribute: `input` or `output`.
  *
  * @since 0.1.0
@@ -181,6 +224,27 @@ export const ErrorType: typeof ATTR_ERROR_TYPE = ATTR_ERROR_TYPE
  * @category gen_ai
  */
 export const ErrorMessage: typeof ATTR_ERROR_MESSAGE = ATTR_ERROR_MESSAGE
+/**
+ * The GenAI server's host name or address, on LLM spans and on the `gen_ai.client.*` metrics.
+ *
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const ServerAddress: typeof ATTR_SERVER_ADDRESS = ATTR_SERVER_ADDRESS
+/**
+ * The GenAI server's port (an integer), on LLM spans and on the `gen_ai.client.*` metrics.
+ *
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const ServerPort: typeof ATTR_SERVER_PORT = ATTR_SERVER_PORT
+/**
+ * The prefix of `server.*` keys, which extra attributes and metadata keep as they are.
+ *
+ * @since 0.1.0
+ * @category prefixes
+ */
+export const ServerPrefix = "server." as const
 
 // --- botanu ------------------------------------------------------------------------------------------------------
 
@@ -289,6 +353,13 @@ export const BotanuPrefix = "botanu." as const
  * @category prefixes
  */
 export const ToolPrefix = "botanu.tool." as const
+/**
+ * The prefix given to extra attributes of agent spans that are not already `botanu.*` or `gen_ai.*`.
+ *
+ * @since 0.1.0
+ * @category prefixes
+ */
+export const AgentPrefix = "botanu.agent." as const
 /**
  * @since 0.1.0
  * @category prefixes
@@ -563,6 +634,14 @@ export const CostOutputUsd = "botanu.cost.output_usd" as const
  */
 export const CostTotalUsd = "botanu.cost.total_usd" as const
 /**
+ * USD; the same number as `botanu.cost.total_usd`, under the key that Langfuse and OpenLIT read a call's cost from.
+ * Not a semantic-conventions name: written only when a tracking layer is given `usageCostAttribute: true`.
+ *
+ * @since 0.1.0
+ * @category cost
+ */
+export const GenAiUsageCost = "gen_ai.usage.cost" as const
+/**
  * USD; the part of `botanu.cost.input_usd` spent on cache reads.
  *
  * @since 0.1.0
@@ -633,6 +712,44 @@ export const RunToolCalls = "botanu.run.tool_calls" as const
  * @category cost
  */
 export const RunUnpricedCalls = "botanu.run.unpriced_calls" as const
+/**
+ * On an agent span: USD spent by every LLM call inside the agent, nested agents included. Deliberately not a
+ * `gen_ai.usage.*` key: a backend that sums those over spans would count each call twice.
+ *
+ * @since 0.1.0
+ * @category cost
+ */
+export const AgentCostUsd = "botanu.agent.cost_usd" as const
+/**
+ * @since 0.1.0
+ * @category cost
+ */
+export const AgentInputTokens = "botanu.agent.input_tokens" as const
+/**
+ * @since 0.1.0
+ * @category cost
+ */
+export const AgentOutputTokens = "botanu.agent.output_tokens" as const
+/**
+ * LLM call attempts inside the agent, failed ones included.
+ *
+ * @since 0.1.0
+ * @category cost
+ */
+export const AgentLlmCalls = "botanu.agent.llm_calls" as const
+/**
+ * @since 0.1.0
+ * @category cost
+ */
+export const AgentToolCalls = "botanu.agent.tool_calls" as const
+/**
+ * LLM calls inside the agent that reported usage but could not be priced (their cost is not in
+ * `botanu.agent.cost_usd`).
+ *
+ * @since 0.1.0
+ * @category cost
+ */
+export const AgentUnpricedCalls = "botanu.agent.unpriced_calls" as const
 
 // --- Streaming ---------------------------------------------------------------------------------------------------
 

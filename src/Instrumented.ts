@@ -6,6 +6,7 @@
  */
 import type * as Effect from "effect/Effect"
 import * as internal from "./internal/instrumented.js"
+import type { ServerClient } from "./LlmCall.js"
 import type { LlmTracker } from "./LlmTracker.js"
 import type { UsageFrom } from "./Usage.js"
 
@@ -14,7 +15,7 @@ import type { UsageFrom } from "./Usage.js"
  * @category models
  */
 export interface InstrumentedOptions {
-  /** Any spelling; recorded normalized (see `normalizeProvider`). */
+  /** Any spelling; recorded normalized (see `Provider.providerNames`). */
   readonly provider: string
   /**
    * Read usage, ids, response model and finish reasons from each call's response (default `true`). Not done for a
@@ -27,6 +28,16 @@ export interface InstrumentedOptions {
   readonly operation?: string | undefined
   /** How usage is read when `tokensFromResponse` is on; default `"auto"` (see `Usage.UsageFrom`). */
   readonly usageFrom?: UsageFrom | undefined
+  /** `server.address` of every call (see `LlmCallOptions.serverAddress`); wins over `client`. */
+  readonly serverAddress?: string | undefined
+  /** `server.port` of every call (see `LlmCallOptions.serverPort`); wins over `client`. */
+  readonly serverPort?: number | undefined
+  /**
+   * The SDK client the function calls (an `openai` or `@anthropic-ai/sdk` client): `server.address` and
+   * `server.port` are read from its `baseURL`. The wrapped function's body is not visible to tracking, so the
+   * client must be named here.
+   */
+  readonly client?: ServerClient | undefined
 }
 
 /**
@@ -71,8 +82,8 @@ export interface LlmInstrument {
  * // Retries are the app's (Effect.retry, retryTracked), so that each attempt is tracked.
  * const client = new OpenAI({ maxRetries: 0 })
  *
- * // A function returning a Promise, made into one returning a tracked Effect.
- * const chat = llmInstrumented({ provider: "openai" }).promise(
+ * // A function returning a Promise, made into one returning a tracked Effect; `client` gives `server.address`.
+ * const chat = llmInstrumented({ provider: "openai", client }).promise(
  *   (params: OpenAI.ChatCompletionCreateParamsNonStreaming) => client.chat.completions.create(params)
  * )
  *

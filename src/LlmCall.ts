@@ -17,27 +17,57 @@ import {
   Vendor
 } from "./Attributes.js"
 import * as internal from "./internal/llmCall.js"
+import { resolve as resolveProvider } from "./internal/provider.js"
 import { boolean, optionalString, requiredName } from "./internal/sanitize.js"
 import { SpanRecorder } from "./internal/spanRecorder.js"
 import { emptyTokens, writeTokens } from "./internal/tokens.js"
 import type { AttributeValue, LlmTracker } from "./LlmTracker.js"
 import { ModelOperation } from "./ModelOperation.js"
-import { inputExcludesCache, normalizeProvider } from "./Provider.js"
+import { inputExcludesCache } from "./Provider.js"
 import type { UsageFrom } from "./Usage.js"
+
+/**
+ * An SDK client whose base URL names the server it talks to: an `openai` or `@anthropic-ai/sdk` client, or any
+ * object with a string `baseURL`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ServerClient {
+  readonly baseURL?: string | undefined
+}
 
 /**
  * @since 0.1.0
  * @category models
  */
 export interface LlmCallOptions {
-  /** Any spelling; recorded normalized (see `normalizeProvider`). */
+  /**
+   * Any spelling: `gen_ai.provider.name` gets the semantic conventions' well-known value where one exists,
+   * `botanu.vendor` the normalized name (see `Provider.providerNames`).
+   */
   readonly provider: string
   /** The requested model, as given. An empty one is recorded as `unknown`. */
   readonly model: string
   /** `gen_ai.operation.name`; defaults to `"chat"` (see `ModelOperation`). */
   readonly operation?: string | undefined
   readonly clientRequestId?: string | undefined
-  /** Extra span attributes: keys that do not start with `botanu.` or `gen_ai.` get the prefix `botanu.`. */
+  /**
+   * `server.address` on the span (at start) and on the `gen_ai.client.*` metrics: the GenAI server's host name or
+   * address, a non-blank string of at most 255 characters. Wins over `client`.
+   */
+  readonly serverAddress?: string | undefined
+  /** `server.port`, likewise: an integer from 1 to 65535. Wins over `client`. */
+  readonly serverPort?: number | undefined
+  /**
+   * The SDK client making the call: `server.address` and `server.port` are read from its `baseURL` (the port from
+   * the URL, else 443 for https and 80 for http) where `serverAddress` / `serverPort` do not say.
+   */
+  readonly client?: ServerClient | undefined
+  /**
+   * Extra span attributes: keys that do not start with `botanu.`, `gen_ai.` or `server.` get the prefix `botanu.`.
+   * `server.address` and `server.port` here count as `serverAddress` and `serverPort` (the options win).
+   */
   readonly attributes?: Readonly<Record<string, AttributeValue>> | undefined
   /**
    * Reads tokens, response id, response model and finish reasons from the effect's success value, before the span
@@ -114,12 +144,13 @@ const annotateCurrentSpan = (method: string, f: (recorder: SpanRecorder) => void
 export const setLlmAttributes = (attributes: LlmAttributes): Effect.Effect<void> =>
   annotateCurrentSpan("setLlmAttributes", (recorder) => {
     const warn = recorder.warn
-    const provider = normalizeProvider(requiredName("provider", attributes.provider, "unknown", warn))
+    const names = resolveProvider(requiredName("provider", attributes.provider, "unknown", warn), warn)
+    const provider = names.vendor
     const operation = attributes.operation === undefined
       ? ModelOperation.CHAT
       : requiredName("operation", attributes.operation, ModelOperation.CHAT, warn)
     recorder.set(GenAiOperationName, operation)
-    recorder.set(GenAiProviderName, provider)
+    recorder.set(GenAiProviderName, names.semconv)
     recorder.set(Vendor, provider)
     recorder.set(GenAiRequestModel, requiredName("model", attributes.model, "unknown", warn))
     writeTokens(

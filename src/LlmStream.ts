@@ -95,7 +95,8 @@ export const trackLlmStream: {
  * stream is interrupted before the SDK answers; after that, ending the stream early ends the iteration, which the
  * SDKs answer by closing the connection. A rejection, a synchronous throw or a failure while iterating is the
  * stream's failure as it is. The `LlmTracker` is not available to the SDK's code (it is not an Effect); use
- * `trackLlmStream` over a `Stream` of your own to set things by hand.
+ * `trackLlmStream` over a `Stream` of your own to set things by hand. Name the SDK client in `client` to have
+ * `server.address` and `server.port` read from its base URL.
  *
  * @example
  * ```ts
@@ -114,7 +115,7 @@ export const trackLlmStream: {
  *       stream: true,
  *       stream_options: { include_usage: true }
  *     }, { signal }),
- *   { provider: "openai", model: "gpt-4o", usageFrom: "openai.chat" }
+ *   { provider: "openai", model: "gpt-4o", usageFrom: "openai.chat", client }
  * )
  * const text = chunks.pipe(Stream.map((chunk) => chunk.choices[0]?.delta.content ?? ""), Stream.mkString)
  * ```

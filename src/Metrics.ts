@@ -4,7 +4,8 @@
  * semantic conventions (see `Tracking` and `TrackingTest`, which install the producer that knows the units).
  *
  * Attributes are bounded: a data point's attributes come only from the provider, the model names as given, the
- * operation, the token type, the status and the error type; never from ids, customers or free text.
+ * server (`server.address`, `server.port`, on the `gen_ai.client.*` metrics), the operation, the token type, the
+ * status and the error type; never from ids, customers or free text.
  *
  * @since 0.1.0
  */

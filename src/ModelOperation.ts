@@ -16,6 +16,7 @@ export const ModelOperation = {
   EXECUTE_TOOL: "execute_tool",
   CREATE_AGENT: "create_agent",
   INVOKE_AGENT: "invoke_agent",
+  INVOKE_WORKFLOW: "invoke_workflow",
   RERANK: "rerank",
   IMAGE_GENERATION: "image_generation",
   SPEECH_TO_TEXT: "speech_to_text",

@@ -10,12 +10,26 @@ import type { AttributeValue } from "./LlmTracker.js"
 import type { ToolTracker } from "./ToolTracker.js"
 
 /**
+ * The `gen_ai.tool.type` values of the semantic conventions: `function` runs in the client application (the model
+ * generated its arguments), `extension` runs on the agent's side and calls an external API, `datastore` queries
+ * data for retrieval.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ToolType = "function" | "extension" | "datastore"
+
+/**
  * @since 0.1.0
  * @category models
  */
 export interface ToolCallOptions {
   readonly toolName: string
   readonly toolCallId?: string | undefined
+  /** `gen_ai.tool.type`; any other value is dropped with a warning. */
+  readonly type?: ToolType | undefined
+  /** `gen_ai.tool.description`. */
+  readonly description?: string | undefined
   /** Recorded normalized when given (see `normalizeProvider`). */
   readonly provider?: string | undefined
   /** Extra span attributes: keys that do not start with `botanu.` or `gen_ai.` get the prefix `botanu.tool.`. */
@@ -25,7 +39,9 @@ export interface ToolCallOptions {
 /**
  * Runs an effect as a tracked tool call: an INTERNAL span `"execute_tool {toolName}"`, a `ToolTracker` provided to
  * the effect, its outcome and `botanu.tool.duration_ms` recorded. Success and error pass through unchanged (as
- * with `Effect.withSpan`, `Cause.originalError` unwraps a failure raised inside the span).
+ * with `Effect.withSpan`, `Cause.originalError` unwraps a failure raised inside the span). The span is a child of
+ * whatever span is current: the semantic conventions lay a tool loop out as chat and tool spans side by side under
+ * an agent (see `trackAgent`).
  *
  * @example
  * ```ts

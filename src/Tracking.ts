@@ -21,6 +21,7 @@ import * as Option from "effect/Option"
 import { ConsoleSpanProcessor } from "./internal/consoleSpanProcessor.js"
 import * as MetricProducer from "./internal/metricProducer.js"
 import * as OtelGlobals from "./internal/otelGlobals.js"
+import * as Semconv from "./internal/semconv.js"
 
 /**
  * @since 0.1.0
@@ -45,6 +46,8 @@ export interface OtlpOptions {
   readonly shutdownTimeout?: Duration.DurationInput | undefined
   /** See `SdkOptions.registerGlobals`. Defaults to `true`. */
   readonly registerGlobals?: boolean | undefined
+  /** See `SdkOptions.usageCostAttribute`. Defaults to `false`. */
+  readonly usageCostAttribute?: boolean | undefined
 }
 
 const optionalString = (name: string) => Config.option(Config.nonEmptyString(name))
@@ -172,7 +175,8 @@ export const layer = (options: OtlpOptions = {}): Layer.Layer<Resource.Resource>
           exportTimeoutMillis: timeoutMillis
         }),
       shutdownTimeout,
-      registerGlobals: options.registerGlobals
+      registerGlobals: options.registerGlobals,
+      usageCostAttribute: options.usageCostAttribute
     })))
 }
 
@@ -199,6 +203,12 @@ export interface SdkOptions {
    * own, and unregistered when the layer is released. Defaults to `true`.
    */
   readonly registerGlobals?: boolean | undefined
+  /**
+   * Also write each priced LLM call's total cost in USD as `gen_ai.usage.cost` (the same number as
+   * `botanu.cost.total_usd`), the key that Langfuse and OpenLIT read a call's cost from. It is not a
+   * semantic-conventions name, hence off by default. See `UsageCostAttribute`.
+   */
+  readonly usageCostAttribute?: boolean | undefined
 }
 
 /**
@@ -222,10 +232,35 @@ export const layerSdk = (options: SdkOptions): Layer.Layer<Resource.Resource> =>
   const metrics = options.metricReader === undefined
     ? Layer.empty
     : MetricProducer.layer(options.metricReader, options.shutdownTimeout)
-  return Layer.merge(tracing, metrics).pipe(
+  const layer = Layer.merge(tracing, metrics).pipe(
     Layer.provideMerge(Resource.layerFromEnv(Resource.configToAttributes(options.resource)))
   )
+  // The reference has a default, so providing it adds nothing a caller must know about: the layer's type stays.
+  return options.usageCostAttribute === true
+    ? Layer.merge(layer, Layer.succeed(Semconv.UsageCostAttribute, true)) as Layer.Layer<Resource.Resource>
+    : layer
 }
+
+/**
+ * Whether tracked LLM spans also carry `gen_ai.usage.cost`, the call's total cost in USD (the same number as
+ * `botanu.cost.total_usd`). Langfuse and OpenLIT read a call's cost from that key; it is not a semantic-conventions
+ * name, so it is off (`false`) unless a layer turns it on: the `usageCostAttribute` option of `layer`, `layerSdk`
+ * and `layerDevelopment`, `TrackingTest.layerWith`, or `layerUsageCostAttribute` with your own setup.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export const UsageCostAttribute: typeof Semconv.UsageCostAttribute = Semconv.UsageCostAttribute
+
+/**
+ * Turns `gen_ai.usage.cost` on (or off) for the effects it is provided to, for apps with their own OpenTelemetry
+ * setup (see `UsageCostAttribute`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerUsageCostAttribute = (enabled: boolean = true): Layer.Layer<Semconv.UsageCostAttribute> =>
+  Layer.succeed(Semconv.UsageCostAttribute, enabled)
 
 /**
  * For an app that keeps its own `NodeSdk.layer` from @effect/opentelemetry (which registers no context manager):
@@ -258,6 +293,8 @@ export interface DevelopmentOptions {
    * `NO_COLOR` environment variable is set (non-empty), whatever this says.
    */
   readonly colors?: boolean | undefined
+  /** See `SdkOptions.usageCostAttribute`. Defaults to `false`. */
+  readonly usageCostAttribute?: boolean | undefined
 }
 
 /**
@@ -301,7 +338,8 @@ export const layerDevelopment = (options: DevelopmentOptions = {}): Layer.Layer<
               ? () => process.stdout.columns ?? 80
               : () => 80,
             colors: noColor === "" && (options.colors ?? terminal)
-          })
+          }),
+        usageCostAttribute: options.usageCostAttribute
       })
     }
   ))

@@ -49,32 +49,53 @@ export declare namespace TrackingTest {
 
 /**
  * @since 0.1.0
+ * @category models
+ */
+export interface TestOptions {
+  /** See `Tracking.SdkOptions.usageCostAttribute`. Defaults to `false`, as in the other layers. */
+  readonly usageCostAttribute?: boolean | undefined
+}
+
+/**
+ * `layer` with the options of the tracking layers that change what is recorded, for testing code that turns them on.
+ *
+ * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<TrackingTest | Resource.Resource> = Layer.unwrapEffect(Effect.sync(() => {
-  const spanExporter = new InMemorySpanExporter()
-  const metricReader = new OnDemandMetricReader()
-  const service: TrackingTest.Service = {
-    spanExporter,
-    metricReader,
-    finishedSpans: Effect.sync(() => spanExporter.getFinishedSpans()),
-    collectMetrics: Effect.promise(() => metricReader.collect()).pipe(
-      Effect.tap(({ errors }) =>
-        errors.length > 0 ? Effect.logWarning("metric collection errors", errors) : Effect.void
+export const layerWith = (
+  options: TestOptions = {}
+): Layer.Layer<TrackingTest | Resource.Resource> =>
+  Layer.unwrapEffect(Effect.sync(() => {
+    const spanExporter = new InMemorySpanExporter()
+    const metricReader = new OnDemandMetricReader()
+    const service: TrackingTest.Service = {
+      spanExporter,
+      metricReader,
+      finishedSpans: Effect.sync(() => spanExporter.getFinishedSpans()),
+      collectMetrics: Effect.promise(() => metricReader.collect()).pipe(
+        Effect.tap(({ errors }) =>
+          errors.length > 0 ? Effect.logWarning("metric collection errors", errors) : Effect.void
+        ),
+        Effect.map(({ resourceMetrics }) => resourceMetrics)
       ),
-      Effect.map(({ resourceMetrics }) => resourceMetrics)
-    ),
-    reset: Effect.sync(() => spanExporter.reset())
-  }
-  return Layer.merge(
-    Layer.succeed(TrackingTest, service),
-    Tracking.layerSdk({
-      resource: { serviceName: "botanu-test" },
-      spanProcessor: () => new SimpleSpanProcessor(spanExporter),
-      metricReader: () => metricReader
-    })
-  )
-}))
+      reset: Effect.sync(() => spanExporter.reset())
+    }
+    return Layer.merge(
+      Layer.succeed(TrackingTest, service),
+      Tracking.layerSdk({
+        resource: { serviceName: "botanu-test" },
+        spanProcessor: () => new SimpleSpanProcessor(spanExporter),
+        metricReader: () => metricReader,
+        usageCostAttribute: options.usageCostAttribute
+      })
+    )
+  }))
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<TrackingTest | Resource.Resource> = layerWith()
 
 /**
  * @since 0.1.0

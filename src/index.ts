@@ -5,6 +5,11 @@
 /**
  * @since 0.1.0
  */
+export * as Agent from "./Agent.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Attributes from "./Attributes.js"
 
 /**
@@ -55,7 +60,14 @@ export * as TrackingTest from "./TrackingTest.js"
 /**
  * @since 0.1.0
  */
-export { type LlmAttributes, type LlmCallOptions, setLlmAttributes, setTokenUsage, trackLlmCall } from "./LlmCall.js"
+export {
+  type LlmAttributes,
+  type LlmCallOptions,
+  type ServerClient,
+  setLlmAttributes,
+  setTokenUsage,
+  trackLlmCall
+} from "./LlmCall.js"
 
 /**
  * @since 0.1.0
@@ -81,6 +93,11 @@ export { type FallbackOptions, fallbackTracked, retryTracked } from "./Retry.js"
  * @since 0.1.0
  */
 export { type ToolCallOptions, trackToolCall } from "./ToolCall.js"
+
+/**
+ * @since 0.1.0
+ */
+export { type AgentOptions, trackAgent } from "./Agent.js"
 
 /**
  * @since 0.1.0

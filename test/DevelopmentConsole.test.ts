@@ -4,7 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, TestClock, Tracer } from "effect"
-import { Tracking } from "../src/index.js"
+import { Tracking, trackLlmCall } from "../src/index.js"
 
 /** A layer that records what it prints, and the records. */
 const recorded = (options: Omit<Tracking.DevelopmentOptions, "write"> = {}) => {
@@ -178,6 +178,22 @@ describe("Tracking.layerDevelopment console", () => {
       const emptyNoColor = recorded({ colors: true })
       yield* withNoColor("", outcomes(emptyNoColor.layer))
       assert.match(emptyNoColor.written[0], ansi)
+    }))
+
+  it.effect("a tracked call cut by a timeout (status ERROR interrupted) prints INTERRUPTED, not ERROR", () =>
+    Effect.gen(function*() {
+      const { layer, written } = recorded()
+      yield* Effect.gen(function*() {
+        const fiber = yield* Effect.fork(
+          Effect.never.pipe(trackLlmCall({ provider: "openai", model: "gpt-4o" }), Effect.timeout("3 millis"))
+        )
+        yield* TestClock.adjust("3 millis")
+        yield* Fiber.await(fiber)
+      }).pipe(Effect.provide(layer))
+      const [header, ...rest] = written[0].split("\n")
+      assert.strictEqual(header, "▸ chat gpt-4o  3.0ms  INTERRUPTED")
+      assert.include(rest.join("\n"), "error.type=interrupted")
+      assert.notInclude(written[0], "status.interrupted")
     }))
 
   it.effect("a server span continuing a remote trace is the root of what this process prints", () =>

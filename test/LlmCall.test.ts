@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api"
-import { Cause, Data, Effect, Exit, Fiber, Option } from "effect"
+import { Cause, Data, Effect, Exit, Fiber, Option, TestClock, Tracer } from "effect"
 import {
   LlmTracker,
   ModelOperation,
@@ -158,7 +158,6 @@ describe("LlmTracker.setTokens", () => {
         "gen_ai.usage.cache_read.input_tokens": 800,
         "botanu.usage.cache_read_tokens": 800,
         "gen_ai.usage.cache_creation.input_tokens": 100,
-        "gen_ai.usage.cache_write.input_tokens": 100,
         "botanu.usage.cache_write_tokens": 100,
         "botanu.usage.cached_tokens": 800
       })
@@ -344,18 +343,66 @@ describe("errors, defects and interruption", () => {
       assert.strictEqual(exceptionEvents(span).length, 1)
     })))
 
-  it.effect("an interrupted call ends its span, marked interrupted", () =>
+  it.effect("an interrupted call ends its span, marked interrupted, status ERROR interrupted", () =>
     withTracking(Effect.gen(function*() {
-      const fiber = yield* Effect.fork(trackLlmCall(Effect.never, { provider: "openai", model: "gpt-4" }))
+      let effectSpan: Tracer.Span | undefined
+      const fiber = yield* Effect.fork(trackLlmCall(
+        Effect.zipRight(Effect.tap(Effect.currentSpan, (span) => (effectSpan = span)), Effect.never),
+        { provider: "openai", model: "gpt-4" }
+      ))
       yield* Effect.yieldNow()
       yield* Fiber.interrupt(fiber)
       const span = yield* spanNamed("chat gpt-4")
       assert.strictEqual(span.attributes["error.type"], "interrupted")
       assert.strictEqual(span.attributes["status.interrupted"], true)
-      assert.notStrictEqual(span.status.code, SpanStatusCode.ERROR)
+      assert.deepStrictEqual(span.status, { code: SpanStatusCode.ERROR, message: "interrupted" })
+      assert.strictEqual(exceptionEvents(span).length, 0)
+      assert.isTrue(span.ended)
+      // The SDK span keeps its own setStatus, and the bridge span its bookkeeping: ended, with the interruption.
+      assert.isFalse(Object.prototype.hasOwnProperty.call(span, "setStatus"))
+      const status = effectSpan!.status
+      assert.isTrue(status._tag === "Ended" && Exit.isInterrupted(status.exit))
+    })))
+
+  it.effect("a call cut by Effect.timeout: status ERROR interrupted, error.type interrupted, no exception event", () =>
+    withTracking(Effect.gen(function*() {
+      const fiber = yield* Effect.fork(
+        Effect.never.pipe(trackLlmCall({ provider: "openai", model: "gpt-4-timeout" }), Effect.timeout("1 second"))
+      )
+      yield* TestClock.adjust("1 second")
+      const exit = yield* Fiber.await(fiber)
+      assert.isTrue(Exit.isFailure(exit) && Cause.isFailType(exit.cause) && Cause.isTimeoutException(exit.cause.error))
+      const span = yield* spanNamed("chat gpt-4-timeout")
+      assert.strictEqual(span.attributes["error.type"], "interrupted")
+      assert.strictEqual(span.attributes["status.interrupted"], true)
+      assert.deepStrictEqual(span.status, { code: SpanStatusCode.ERROR, message: "interrupted" })
       assert.strictEqual(exceptionEvents(span).length, 0)
       assert.isTrue(span.ended)
     })))
+
+  it.effect("under Effect's own tracer (no OpenTelemetry layer) an interrupted call ends its span once", () =>
+    Effect.gen(function*() {
+      const native = yield* Effect.tracer
+      const spans: Array<Tracer.Span> = []
+      const tracer = Tracer.make({
+        span(...args) {
+          const span = native.span(...args)
+          spans.push(span)
+          return span
+        },
+        context: (f, fiber) => native.context(f, fiber)
+      })
+      const fiber = yield* Effect.fork(
+        Effect.withTracer(trackLlmCall(Effect.never, { provider: "openai", model: "gpt-4" }), tracer)
+      )
+      yield* Effect.yieldNow()
+      yield* Fiber.interrupt(fiber)
+      assert.strictEqual(spans.length, 1)
+      const status = spans[0].status
+      assert.strictEqual(status._tag, "Ended")
+      assert.isTrue(status._tag === "Ended" && Exit.isInterrupted(status.exit))
+      assert.strictEqual(spans[0].attributes.get("error.type"), "interrupted")
+    }))
 
   it.effect("setError on a call that succeeds: error.type, message and one event, status OK", () =>
     withTracking(Effect.gen(function*() {

@@ -228,6 +228,8 @@ describe("attempt numbering under retries", () => {
       const spans = yield* spansOf(model)
       assert.deepStrictEqual(attemptsOf(spans), [1, 2])
       assert.deepStrictEqual(spans.map((s) => s.attributes["error.type"]), ["RateLimitError", "interrupted"])
+      assert.deepStrictEqual(spans.map((s) => s.status.code), [SpanStatusCode.ERROR, SpanStatusCode.ERROR])
+      assert.strictEqual(spans[1].status.message, "interrupted")
     })))
 })
 

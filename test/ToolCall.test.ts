@@ -98,6 +98,8 @@ describe("trackToolCall", () => {
       yield* Fiber.interrupt(fiber)
       const span = yield* spanNamed("execute_tool slow")
       assert.strictEqual(span.attributes["error.type"], "interrupted")
+      assert.deepStrictEqual(span.status, { code: SpanStatusCode.ERROR, message: "interrupted" })
+      assert.strictEqual(span.attributes["status.interrupted"], true)
       assert.strictEqual(span.attributes["botanu.tool.duration_ms"], 40)
       assert.strictEqual(exceptionEvents(span).length, 0)
     })))

@@ -79,6 +79,8 @@ describe("botanuWorkflow: the run span", () => {
       // UUIDv7: the first 48 bits are the Unix milliseconds at the start of the run.
       assert.strictEqual(parseInt(runId.replace(/-/g, "").slice(0, 12), 16), start)
       assert.deepStrictEqual(span.attributes, {
+        "gen_ai.operation.name": "invoke_workflow",
+        "gen_ai.workflow.name": "support_ticket",
         "botanu.run_id": runId,
         "botanu.workflow": "support_ticket",
         "botanu.event_id": "T-1001",
@@ -433,6 +435,10 @@ describe("botanuWorkflow: outcomes at completion", () => {
       yield* Deferred.await(started)
       yield* Fiber.interrupt(fiber)
       const span = yield* spanNamed("botanu.run/interrupted")
+      assert.deepStrictEqual(span.status, { code: SpanStatusCode.ERROR, message: "interrupted" })
+      assert.strictEqual(span.attributes["status.interrupted"], true)
+      assert.isTrue(span.ended)
+      assert.strictEqual(span.events.filter((event) => event.name === "exception").length, 0)
       assert.strictEqual(span.attributes["botanu.outcome.status"], "canceled")
       const completed = eventNamed(span, "botanu.run.completed")
       assert.strictEqual(completed.attributes?.status, "failure")

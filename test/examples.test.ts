@@ -5,6 +5,7 @@ import { execFile } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
+import * as agentToolLoop from "../examples/agent-tool-loop.js"
 import * as costAndCustomPrices from "../examples/cost-and-custom-prices.js"
 import * as exportingToACollector from "../examples/exporting-to-a-collector.js"
 import * as quickstart from "../examples/quickstart.js"
@@ -104,6 +105,63 @@ describe("examples/tool-calls.ts", () => {
     }))
 })
 
+describe("examples/agent-tool-loop.ts", () => {
+  it.effect("records chat, execute_tool, chat as siblings under one invoke_agent span with the loop's totals", () =>
+    Effect.gen(function*() {
+      const reply = yield* agentToolLoop.program
+      assert.strictEqual(reply, "Your order is shipped with DHL.")
+      const spans = yield* TrackingTest.finishedSpans
+      assert.strictEqual(spans.length, 4)
+      const agent = onlySpanNamed(spans, "invoke_agent order_assistant")
+      assert.strictEqual(agent.kind, SpanKind.INTERNAL)
+      assert.isUndefined(agent.parentSpanContext)
+      const children = spans.filter((span) => span !== agent)
+      assert.deepStrictEqual(children.map((span) => span.name), [
+        "chat gpt-4o-mini",
+        "execute_tool lookup_order",
+        "chat gpt-4o-mini"
+      ])
+      for (const child of children) assert.strictEqual(child.parentSpanContext?.spanId, agent.spanContext().spanId)
+      const [ask, tool, reply2] = children
+      assert.deepStrictEqual(ask.attributes["gen_ai.response.finish_reasons"], ["tool_calls"])
+      assert.deepStrictEqual(reply2.attributes["gen_ai.response.finish_reasons"], ["stop"])
+      assert.strictEqual(tool.attributes["gen_ai.tool.type"], "function")
+      assert.strictEqual(tool.attributes["gen_ai.tool.description"], "Looks an order up by its id")
+      assert.strictEqual(tool.attributes["gen_ai.tool.call.id"], "call_1")
+
+      assert.strictEqual(agent.attributes["gen_ai.operation.name"], "invoke_agent")
+      assert.strictEqual(agent.attributes["gen_ai.agent.name"], "order_assistant")
+      assert.strictEqual(agent.attributes["gen_ai.agent.id"], "asst_orders_1")
+      assert.strictEqual(agent.attributes["gen_ai.agent.description"], "Answers questions about orders")
+      // 412 + 468 input, 18 + 14 output; the cost of both chat calls, whatever the catalogue's current prices.
+      assert.strictEqual(agent.attributes["botanu.agent.input_tokens"], 880)
+      assert.strictEqual(agent.attributes["botanu.agent.output_tokens"], 32)
+      assert.strictEqual(agent.attributes["botanu.agent.llm_calls"], 2)
+      assert.strictEqual(agent.attributes["botanu.agent.tool_calls"], 1)
+      const chatCost = (ask.attributes["botanu.cost.total_usd"] as number) +
+        (reply2.attributes["botanu.cost.total_usd"] as number)
+      assert.isAbove(chatCost, 0)
+      assert.closeTo(agent.attributes["botanu.agent.cost_usd"] as number, chatCost, 1e-15)
+      assert.isFalse(Object.keys(agent.attributes).some((key) => key.startsWith("gen_ai.usage.")))
+    }).pipe(Effect.provide(TrackingTest.layer)))
+
+  it.live("runs as a script and prints the three calls side by side under the agent", () =>
+    Effect.gen(function*() {
+      const { code, stderr, stdout } = yield* runExample("examples/agent-tool-loop.ts")
+      assert.strictEqual(code, 0, stderr)
+      const agent = stdout.search(/^▸ invoke_agent order_assistant /m)
+      const ask = stdout.search(/^├─▸ chat gpt-4o-mini /m)
+      const tool = stdout.search(/^├─▸ execute_tool lookup_order /m)
+      const reply = stdout.search(/^└─▸ chat gpt-4o-mini /m)
+      assert.isAtLeast(agent, 0, stdout)
+      assert.isAbove(ask, agent, stdout)
+      assert.isAbove(tool, ask, stdout)
+      assert.isAbove(reply, tool, stdout)
+      assert.include(stdout, "botanu.agent.llm_calls=2")
+      assert.include(stdout, "Your order is shipped with DHL.")
+    }))
+})
+
 describe("examples/testing-your-app.ts", () => {
   it.effect("finishedSpanNames returns the names of the spans the app finished", () =>
     Effect.gen(function*() {
@@ -184,7 +242,9 @@ describe("examples/cost-and-custom-prices.ts", () => {
       assert.strictEqual(custom.attributes["botanu.cost.status"], "custom")
       assert.strictEqual(custom.attributes["botanu.cost.total_usd"], 0.0032)
       const aliased = onlySpanNamed(spans, "chat support-gpt4o")
-      assert.strictEqual(aliased.attributes["gen_ai.provider.name"], "azure.openai")
+      // The conventions' name on the span; the normalized one, which the alias and pricing key on, as the vendor.
+      assert.strictEqual(aliased.attributes["gen_ai.provider.name"], "azure.ai.openai")
+      assert.strictEqual(aliased.attributes["botanu.vendor"], "azure.openai")
       assert.strictEqual(aliased.attributes["botanu.cost.status"], "priced")
       // Priced as gpt-4o from the catalogue, whatever its current price: the same as a gpt-4o call.
       const gpt4o = Pricing.catalogue.price({

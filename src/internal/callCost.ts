@@ -7,7 +7,8 @@ import {
   CostPricingSource,
   CostReasoningUsd,
   CostStatus,
-  CostTotalUsd
+  CostTotalUsd,
+  GenAiUsageCost
 } from "../Attributes.js"
 import type { Cost, Pricing } from "../Pricing.js"
 import { toUsd } from "./pricing.js"
@@ -16,7 +17,8 @@ import type { RecordedTokens } from "./tokens.js"
 
 /**
  * Prices a call's recorded usage and writes the cost onto its span. Amounts are written only for a cost that is
- * known: an unknown model gets its status, never a $0 that would read as priced.
+ * known: an unknown model gets its status, never a $0 that would read as priced. With `usageCost`, the total is
+ * also written as `gen_ai.usage.cost` (the same number), for the backends that read it there.
  *
  * @internal
  */
@@ -26,7 +28,8 @@ export const recordCost = (
   provider: string,
   model: string,
   tokens: RecordedTokens,
-  timestamp: number
+  timestamp: number,
+  usageCost: boolean
 ): Cost => {
   const cost = pricing.price({
     provider,
@@ -44,7 +47,9 @@ export const recordCost = (
   if (cost.status === "priced" || cost.status === "custom" || cost.status === "free") {
     recorder.set(CostInputUsd, toUsd(cost.input))
     recorder.set(CostOutputUsd, toUsd(cost.output))
-    recorder.set(CostTotalUsd, toUsd(cost.total))
+    const total = toUsd(cost.total)
+    recorder.set(CostTotalUsd, total)
+    if (usageCost) recorder.set(GenAiUsageCost, total)
     if (cost.cacheRead !== undefined) recorder.set(CostCacheReadUsd, toUsd(cost.cacheRead))
     if (cost.cacheWrite !== undefined) recorder.set(CostCacheWriteUsd, toUsd(cost.cacheWrite))
     if (cost.reasoning !== undefined) recorder.set(CostReasoningUsd, toUsd(cost.reasoning))

@@ -36,6 +36,9 @@ export const planner = (options: InstrumentedOptions): (args: ReadonlyArray<unkn
       provider: options.provider,
       model,
       operation: options.operation,
+      serverAddress: options.serverAddress,
+      serverPort: options.serverPort,
+      client: options.client,
       ...(streaming ? { attributes: streamingAttributes } : {}),
       // A stream's usage arrives in its last chunks, which only the consumer sees: it is recorded by hand.
       ...(readUsage && !streaming ? { usageFrom: options.usageFrom ?? "auto" } : {})

@@ -29,6 +29,8 @@ import {
   RequestCacheHit,
   RequestFallbackIndex,
   RequestStreaming,
+  ServerAddress,
+  ServerPort,
   Vendor
 } from "../Attributes.js"
 import { CostLedger } from "../CostLedger.js"
@@ -38,14 +40,16 @@ import type { AttributeValue, RequestIds, RequestParams, TokenUsage } from "../L
 import * as Metrics from "../Metrics.js"
 import { ModelOperation } from "../ModelOperation.js"
 import { type Cost, Pricing } from "../Pricing.js"
-import { inputExcludesCache, normalizeProvider } from "../Provider.js"
+import { inputExcludesCache } from "../Provider.js"
 import { ToolTracker } from "../ToolTracker.js"
 import type { ExtractedUsage } from "../Usage.js"
+import { type AgentState, currentAgent } from "./agent.js"
 import * as Attempts from "./attempts.js"
 import { recordCost, unknownModelWarning } from "./callCost.js"
 import { causeError } from "./errors.js"
 import * as MetricLabels from "./metricLabels.js"
 import { toUsd } from "./pricing.js"
+import { resolve as resolveProvider } from "./provider.js"
 import { currentRunState, type RunState } from "./runState.js"
 import {
   boolean,
@@ -58,6 +62,8 @@ import {
   requiredName,
   strings
 } from "./sanitize.js"
+import * as Semconv from "./semconv.js"
+import * as Server from "./server.js"
 import { SpanRecorder } from "./spanRecorder.js"
 import { emptyTokens, type RecordedTokens, writeTokens } from "./tokens.js"
 import type { ToolCall } from "./toolCall.js"
@@ -91,29 +97,42 @@ const zero = BigInt(0)
 export const plan = (options: LlmCallOptions): LlmCallPlan => {
   const warnings: Array<string> = []
   const warn = (line: string) => warnings.push(line)
-  const provider = normalizeProvider(requiredName("provider", options?.provider, "unknown", warn))
+  const names = resolveProvider(requiredName("provider", options?.provider, "unknown", warn), warn)
+  // Pricing, the ledger and `botanu.vendor` key on the normalized name; spans and metrics carry the conventions'.
+  const provider = names.vendor
   const model = requiredName("model", options?.model, "unknown", warn)
   const operation = options?.operation === undefined
     ? ModelOperation.CHAT
     : requiredName("operation", options.operation, ModelOperation.CHAT, warn)
   const startAttributes: Array<readonly [string, OtelApi.AttributeValue]> = [
     [GenAiOperationName, operation],
-    [GenAiProviderName, provider],
+    [GenAiProviderName, names.semconv],
     [GenAiRequestModel, model],
     [Vendor, provider]
   ]
   const clientRequestId = optionalString("clientRequestId", options?.clientRequestId, warn)
   if (clientRequestId !== undefined) startAttributes.push([ProviderClientRequestId, clientRequestId])
+  let serverAttributes: { address: unknown; port: unknown } | undefined
   forEachAttribute("attributes", options?.attributes, BotanuPrefix, warn, (key, value) => {
-    startAttributes.push([key, value])
+    // The server is one fact whatever way it is given: resolved below with the options and the client.
+    if (key === ServerAddress || key === ServerPort) {
+      serverAttributes ??= { address: undefined, port: undefined }
+      if (key === ServerAddress) serverAttributes.address = value
+      else serverAttributes.port = value
+    } else {
+      startAttributes.push([key, value])
+    }
   })
+  const server = Server.resolve(options, serverAttributes ?? Server.noServer, warn)
+  if (server.address !== undefined) startAttributes.push([ServerAddress, server.address])
+  if (server.port !== undefined) startAttributes.push([ServerPort, server.port])
   return {
     spanName: `${operation} ${model}`,
     provider,
     model,
     operation,
     inputExcludesCache: inputExcludesCache.has(provider),
-    series: MetricLabels.llm(operation, provider, model),
+    series: MetricLabels.llm(operation, names.semconv, model, server),
     startAttributes,
     warnings,
     usage: options?.usageFrom === undefined ? undefined : resolveUsageFrom(options.usageFrom, warn)
@@ -141,9 +160,13 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
   private handFinishReasons = false
   private readonly attemptScope: Attempts.AttemptScope | undefined
   private readonly run: RunState | undefined
+  /** The innermost tracked agent this call runs in, whose totals it joins (see `AgentState`). */
+  private readonly agent: AgentState | undefined
   private readonly pricing: Pricing.Service
   private readonly ledger: CostLedger.Service | undefined
   private readonly costByCustomer: Metrics.CostByCustomerPolicy
+  /** Whether the span also carries the total cost as `gen_ai.usage.cost` (`usageCostAttribute` of the layers). */
+  private readonly usageCost: boolean
 
   constructor(
     span: Tracer.Span,
@@ -164,9 +187,11 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
     this.set(RequestAttempt, this.attempt)
     if (scope?.fallbackIndex !== undefined) this.set(RequestFallbackIndex, scope.fallbackIndex)
     this.run = currentRunState(context)
+    this.agent = currentAgent(context)
     this.pricing = Context.get(context, Pricing)
     this.ledger = context.unsafeMap.get(CostLedger.key) as CostLedger.Service | undefined
     this.costByCustomer = Context.get(context, Metrics.CostByCustomer)
+    this.usageCost = Context.get(context, Semconv.UsageCostAttribute)
   }
 
   readonly setTokens = (usage: TokenUsage): Effect.Effect<void> =>
@@ -292,7 +317,8 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
       const startNanos = status._tag === "Started" ? status.startTime : this.clock.unsafeCurrentTimeNanos()
       const provider = this.plan.provider
       const model = this.responseModel ?? this.plan.model
-      const cost = recordCost(this, this.pricing, provider, model, this.tokens, Number(startNanos / nanosPerMilli))
+      const timestamp = Number(startNanos / nanosPerMilli)
+      const cost = recordCost(this, this.pricing, provider, model, this.tokens, timestamp, this.usageCost)
       this.recordMetrics(startNanos, cost)
       return this.rollUp(cost, model)
     } catch {
@@ -364,13 +390,17 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
     })
   }
 
-  /** Adds the call to its run and to the ledger; hands back the unknown-model warning, once per model. */
+  /**
+   * Adds the call to its run, its innermost agent and the ledger; hands back the unknown-model warning, once per
+   * model.
+   */
   private rollUp(cost: Cost, model: string): Effect.Effect<void> | undefined {
     const input = this.tokens.input ?? 0
     const output = this.tokens.output ?? 0
     const unpriced = cost.status === "unknown_model" && input + output > 0
     const run = this.run
     run?.totals.addCall(cost.total, input, output, unpriced)
+    this.agent?.totals.addCall(cost.total, input, output, unpriced)
     this.ledger?.record({
       customerId: run?.context.customerId,
       workflow: run?.context.workflow,

@@ -17,6 +17,7 @@ import type { LlmStreamOptions } from "../LlmStream.js"
 import { LlmTracker } from "../LlmTracker.js"
 import * as Metrics from "../Metrics.js"
 import { LlmCall, type LlmCallPlan, plan as callPlan } from "./llmCall.js"
+import { endSpan } from "./spanRecorder.js"
 import * as StreamUsage from "./streamUsage.js"
 
 /**
@@ -120,7 +121,7 @@ class StreamRun {
     } catch {
       // Tracking never changes the stream's outcome.
     }
-    if (call.span.status._tag === "Started") call.span.end(this.clock.unsafeCurrentTimeNanos(), exit)
+    endSpan(call.span, this.clock.unsafeCurrentTimeNanos(), exit)
     return followUp ?? Effect.void
   }
 }

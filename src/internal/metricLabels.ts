@@ -8,8 +8,11 @@ import {
   GenAiResponseModel,
   GenAiTokenType,
   GenAiToolName,
-  MetricStatus
+  MetricStatus,
+  ServerAddress,
+  ServerPort
 } from "../Attributes.js"
+import type { ServerTarget } from "./server.js"
 
 // Effect caches a metric's hook per label-array instance, so handing it the same arrays every time is what keeps
 // a metric update from rebuilding and hashing its key. Every array here is built once per distinct combination.
@@ -25,7 +28,8 @@ const noResponseModel = ""
 const noError = ""
 
 /**
- * The label arrays of one (operation, provider, request model), by response model and error type.
+ * The label arrays of one (operation, provider, request model, server), by response model and error type. The
+ * server labels only the `gen_ai.client.*` metrics (the conventions' recommendation), not attempts or cost.
  *
  * @internal
  */
@@ -34,15 +38,21 @@ export class LlmSeries {
   readonly attemptError: ReadonlyArray<MetricLabel.MetricLabel>
   readonly cost: ReadonlyArray<MetricLabel.MetricLabel>
   private readonly base: ReadonlyArray<MetricLabel.MetricLabel>
+  private readonly clientBase: ReadonlyArray<MetricLabel.MetricLabel>
   private readonly outcomes = new Map<string, Map<string, LlmOutcomeLabels>>()
   private readonly costByCustomer = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
 
-  constructor(operation: string, provider: string, model: string) {
+  constructor(operation: string, provider: string, model: string, server: ServerTarget) {
     this.base = [
       MetricLabel.make(GenAiOperationName, operation),
       MetricLabel.make(GenAiProviderName, provider),
       MetricLabel.make(GenAiRequestModel, model)
     ]
+    const clientBase = [...this.base]
+    if (server.address !== undefined) clientBase.push(MetricLabel.make(ServerAddress, server.address))
+    // Label values are strings; the library's metric producer exports this one as the integer it is.
+    if (server.port !== undefined) clientBase.push(MetricLabel.make(ServerPort, String(server.port)))
+    this.clientBase = clientBase
     this.attemptSuccess = [...this.base, MetricLabel.make(MetricStatus, "success")]
     this.attemptError = [...this.base, MetricLabel.make(MetricStatus, "error")]
     this.cost = this.base
@@ -68,7 +78,7 @@ export class LlmSeries {
     const errorKey = errorType ?? noError
     let labels = byError.get(errorKey)
     if (labels === undefined) {
-      const duration = [...this.base]
+      const duration = [...this.clientBase]
       if (responseModel !== undefined) duration.push(MetricLabel.make(GenAiResponseModel, responseModel))
       if (errorType !== undefined) duration.push(MetricLabel.make(ErrorType, errorType))
       labels = {
@@ -82,7 +92,7 @@ export class LlmSeries {
   }
 }
 
-const llmSeries = new Map<string, Map<string, Map<string, LlmSeries>>>()
+const llmSeries = new Map<string, Map<string, Map<string, Map<string, LlmSeries>>>>()
 
 const child = <K, V>(map: Map<K, V>, key: K, make: () => V): V => {
   let value = map.get(key)
@@ -93,12 +103,16 @@ const child = <K, V>(map: Map<K, V>, key: K, make: () => V): V => {
   return value
 }
 
+/** Called once per call plan, so building the server's key here costs nothing per call. */
+const serverKey = (server: ServerTarget): string =>
+  server.address === undefined && server.port === undefined ? "" : `${server.address ?? ""}\u0000${server.port ?? ""}`
+
 /** @internal */
-export const llm = (operation: string, provider: string, model: string): LlmSeries =>
+export const llm = (operation: string, provider: string, model: string, server: ServerTarget): LlmSeries =>
   child(
-    child(child(llmSeries, operation, () => new Map()), provider, () => new Map()),
-    model,
-    () => new LlmSeries(operation, provider, model)
+    child(child(child(llmSeries, operation, () => new Map()), provider, () => new Map()), model, () => new Map()),
+    serverKey(server),
+    () => new LlmSeries(operation, provider, model, server)
   )
 
 /** @internal */

@@ -11,6 +11,7 @@ import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { ServerPort } from "../Attributes.js"
 import { units } from "../Metrics.js"
 
 /**
@@ -34,7 +35,21 @@ export class UnitAwareProducer implements MetricProducer {
 
 const withUnit = (metric: MetricData): MetricData => {
   const unit = units.get(metric.descriptor.name)
-  return unit === undefined ? metric : { ...metric, descriptor: { ...metric.descriptor, unit } }
+  if (unit === undefined) return metric
+  return { ...metric, descriptor: { ...metric.descriptor, unit }, ...withIntegerPorts(metric) } as MetricData
+}
+
+// Effect's metric labels are strings; `server.port` is an integer attribute in the conventions, so the metrics that
+// carry it export it as one. Only the data points that have it are copied.
+const withIntegerPorts = (metric: MetricData): Partial<MetricData> => {
+  let changed = false
+  const dataPoints = (metric.dataPoints as Array<MetricData["dataPoints"][number]>).map((point) => {
+    const port = point.attributes[ServerPort]
+    if (typeof port !== "string") return point
+    changed = true
+    return { ...point, attributes: { ...point.attributes, [ServerPort]: Number(port) } }
+  })
+  return changed ? { dataPoints } as Partial<MetricData> : {}
 }
 
 /**

@@ -19,6 +19,8 @@ import {
   EventValueAmount,
   EventValueType,
   EventWorkflow,
+  GenAiOperationName,
+  GenAiWorkflowName,
   OutcomeStatus,
   ParentRunId,
   RootRunId,
@@ -39,13 +41,14 @@ import {
   TenantId,
   WorkflowName
 } from "../Attributes.js"
+import { ModelOperation } from "../ModelOperation.js"
 import type { OutcomeStatus as OutcomeStatusValue } from "../Outcome.js"
 import type { RunContext } from "../Workflow.js"
 import { toUsd } from "./pricing.js"
 import { provideRunClient } from "./runHttp.js"
 import { CurrentRun, currentRunState, RunState, runTracer } from "./runState.js"
 import { describe, optionalString, requiredName } from "./sanitize.js"
-import { SpanRecorder } from "./spanRecorder.js"
+import { endSpan, SpanRecorder } from "./spanRecorder.js"
 
 const hex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"))
 
@@ -197,6 +200,9 @@ const complete = (
   } catch {
     // Tracking never changes the run's outcome.
   }
+  // Ended here rather than by `Effect.useSpan` (which then leaves the ended span alone), so that an interrupted
+  // run gets status ERROR like every span the library makes.
+  endSpan(recorder.span, clock.unsafeCurrentTimeNanos(), exit)
 }
 
 /**
@@ -235,6 +241,9 @@ export const run = <A, E, R>(
           }
           const recorder = new SpanRecorder(span)
           const attributes: Array<readonly [string, OtelApi.AttributeValue]> = [
+            // What GenAI backends read a workflow by; the name and kind stay the seed's.
+            [GenAiOperationName, ModelOperation.INVOKE_WORKFLOW],
+            [GenAiWorkflowName, plan.name],
             [RunId, runId],
             [WorkflowName, plan.name],
             [EventId, eventId],

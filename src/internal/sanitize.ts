@@ -173,12 +173,13 @@ export const attributeValue = (field: string, value: unknown, warn: Warn): OtelA
 }
 
 /**
- * Keys that already belong to the `botanu.` or `gen_ai.` namespaces keep their name; others get `prefix`.
+ * Keys that already belong to the `botanu.`, `gen_ai.` or `server.` namespaces keep their name (`server.address`
+ * and `server.port` are the conventions' own keys for the GenAI server); others get `prefix`.
  *
  * @internal
  */
 export const prefixedKey = (key: string, prefix: string): string =>
-  key.startsWith("botanu.") || key.startsWith("gen_ai.") ? key : prefix + key
+  key.startsWith("botanu.") || key.startsWith("gen_ai.") || key.startsWith("server.") ? key : prefix + key
 
 /**
  * Writes each valid entry of a user record through `set`, with the prefix rule applied to its key.

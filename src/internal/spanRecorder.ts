@@ -24,6 +24,57 @@ const OtelSpanTypeId = Symbol.for("@effect/opentelemetry/Tracer/OtelSpan")
 export const otelSpanOf = (span: Tracer.Span): OtelApi.Span | undefined =>
   OtelSpanTypeId in span ? (span as unknown as { readonly span: OtelApi.Span }).span : undefined
 
+// `SpanStatusCode.ERROR` of @opentelemetry/api, inlined so that this module needs the API only for types.
+const interruptedStatus: OtelApi.SpanStatus = { code: 2, message: ErrorTypeInterrupted }
+
+/**
+ * Ends a span the library made, once: what `span.end(endTime, exit)` does, except that an interrupted call gets
+ * status ERROR with description `interrupted`, as its `error.type` and the attempts metric say.
+ *
+ * The @effect/opentelemetry bridge sets OK (plus `status.interrupted` and `span.label`) for an interruption, and the
+ * OpenTelemetry SDK treats OK as final: an ERROR set before would be replaced by the bridge's OK, and nothing can
+ * be set after it ends the SDK span. So the bridge still ends the span (its `Ended` status, its attributes, the SDK
+ * span's end), and the one status it sets on the SDK span becomes ours. A success or a failure is ended as before,
+ * with nothing added; under other tracers (Effect's own) an interruption is ended as before too.
+ *
+ * @internal
+ */
+export const endSpan = (span: Tracer.Span, endTime: bigint, exit: Exit.Exit<unknown, unknown>): void => {
+  if (span.status._tag !== "Started") return
+  if (exit._tag === "Failure" && Cause.isInterruptedOnly(exit.cause)) {
+    const otel = otelSpanOf(span)
+    if (otel !== undefined) return endInterrupted(span, otel, endTime, exit)
+  }
+  span.end(endTime, exit)
+}
+
+const endInterrupted = (
+  span: Tracer.Span,
+  otel: OtelApi.Span,
+  endTime: bigint,
+  exit: Exit.Exit<unknown, unknown>
+): void => {
+  // An own property shadows the SDK's method for the bridge's one call, then is gone again (delete restores the
+  // inherited method, an own one is put back): nothing else can run in between.
+  const own = Object.getOwnPropertyDescriptor(otel, "setStatus")
+  const restore = () => {
+    if (own === undefined) delete (otel as { setStatus?: unknown }).setStatus
+    else Object.defineProperty(otel, "setStatus", own)
+  }
+  const setStatus = otel.setStatus
+  let shadowed = true
+  otel.setStatus = () => {
+    shadowed = false
+    restore()
+    return setStatus.call(otel, interruptedStatus)
+  }
+  try {
+    span.end(endTime, exit)
+  } finally {
+    if (shadowed) restore()
+  }
+}
+
 // Bounds the memory a misbehaving caller can make one span hold.
 const maxWarnings = 32
 

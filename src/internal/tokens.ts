@@ -1,7 +1,5 @@
 import {
-  GenAiUsageCacheCreationInputTokens,
   GenAiUsageCacheReadInputTokens,
-  GenAiUsageCacheWriteInputTokens,
   GenAiUsageInputTokens,
   GenAiUsageOutputTokens,
   GenAiUsageReasoningOutputTokens,
@@ -11,6 +9,7 @@ import {
 } from "../Attributes.js"
 import type { TokenUsage } from "../LlmTracker.js"
 import { boolean, count, describe } from "./sanitize.js"
+import * as Semconv from "./semconv.js"
 import type { SpanRecorder } from "./spanRecorder.js"
 
 /**
@@ -76,8 +75,8 @@ export const writeTokens = (
     into.cacheRead = cacheRead
   }
   if (cacheWrite !== undefined && cacheWrite > 0) {
-    recorder.set(GenAiUsageCacheCreationInputTokens, cacheWrite)
-    recorder.set(GenAiUsageCacheWriteInputTokens, cacheWrite)
+    // One `gen_ai.*` name per fact: v1.41's, or the latest experimental one when the process opted in.
+    recorder.set(Semconv.names.cacheWriteInputTokens, cacheWrite)
     recorder.set(UsageCacheWriteTokens, cacheWrite)
     into.cacheWrite = cacheWrite
   }

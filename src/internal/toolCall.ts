@@ -8,7 +8,9 @@ import {
   GenAiOperationName,
   GenAiProviderName,
   GenAiToolCallId,
+  GenAiToolDescription,
   GenAiToolName,
+  GenAiToolType,
   ToolBytesProcessed,
   ToolDurationMs,
   ToolItemsReturned,
@@ -19,11 +21,12 @@ import {
 import { type AttributeValue, LlmTracker } from "../LlmTracker.js"
 import * as Metrics from "../Metrics.js"
 import { ModelOperation } from "../ModelOperation.js"
-import { normalizeProvider } from "../Provider.js"
-import type { ToolCallOptions } from "../ToolCall.js"
+import type { ToolCallOptions, ToolType } from "../ToolCall.js"
 import { ToolTracker } from "../ToolTracker.js"
 import type { ToolResult } from "../ToolTracker.js"
+import { type AgentState, currentAgent } from "./agent.js"
 import * as MetricLabels from "./metricLabels.js"
+import { resolve as resolveProvider } from "./provider.js"
 import { currentRunState, type RunState } from "./runState.js"
 import { count, describe, forEachAttribute, optionalString, requiredName } from "./sanitize.js"
 import { SpanRecorder } from "./spanRecorder.js"
@@ -33,6 +36,7 @@ import * as trackedSpan from "./trackedSpan.js"
 export interface ToolCallPlan {
   readonly spanName: string
   readonly toolName: string
+  /** `gen_ai.provider.name`, when given: the conventions' well-known value where one exists. */
   readonly provider: string | undefined
   readonly series: MetricLabels.ToolSeries
   readonly startAttributes: ReadonlyArray<readonly [string, OtelApi.AttributeValue]>
@@ -40,6 +44,9 @@ export interface ToolCallPlan {
 }
 
 const spanOptions: Tracer.SpanOptions = { kind: "internal", captureStackTrace: false }
+
+// The `gen_ai.tool.type` values the semantic conventions define.
+const toolTypes: ReadonlySet<string> = new Set<ToolType>(["function", "extension", "datastore"])
 
 /** @internal */
 export const plan = (options: ToolCallOptions): ToolCallPlan => {
@@ -52,11 +59,23 @@ export const plan = (options: ToolCallOptions): ToolCallPlan => {
   ]
   const toolCallId = optionalString("toolCallId", options?.toolCallId, warn)
   if (toolCallId !== undefined) startAttributes.push([GenAiToolCallId, toolCallId])
+  const toolType = optionalString("type", options?.type, warn)
+  if (toolType !== undefined) {
+    if (toolTypes.has(toolType)) {
+      startAttributes.push([GenAiToolType, toolType])
+    } else {
+      warn(`type: ${describe(toolType)} is not a tool type (function, extension, datastore); dropped`)
+    }
+  }
+  const description = optionalString("description", options?.description, warn)
+  if (description !== undefined) startAttributes.push([GenAiToolDescription, description])
   let provider: string | undefined
   const providerName = optionalString("provider", options?.provider, warn)
   if (providerName !== undefined && providerName.trim().length > 0) {
-    provider = normalizeProvider(providerName)
-    startAttributes.push([GenAiProviderName, provider], [Vendor, provider])
+    const names = resolveProvider(providerName, warn)
+    // The metric attribute is `gen_ai.provider.name`, so it carries the conventions' value too.
+    provider = names.semconv
+    startAttributes.push([GenAiProviderName, names.semconv], [Vendor, names.vendor])
   }
   forEachAttribute("attributes", options?.attributes, ToolPrefix, warn, (key, value) => {
     startAttributes.push([key, value])
@@ -87,6 +106,7 @@ export class ToolCall extends SpanRecorder implements ToolTracker.Service {
   readonly insideLlmCall: unknown
 
   private readonly run: RunState | undefined
+  private readonly agent: AgentState | undefined
 
   constructor(
     span: Tracer.Span,
@@ -96,6 +116,7 @@ export class ToolCall extends SpanRecorder implements ToolTracker.Service {
   ) {
     super(span)
     this.run = currentRunState(context)
+    this.agent = currentAgent(context)
     this.insideLlmCall = context.unsafeMap.get(LlmTracker.key)
     for (const [key, value] of plan.startAttributes) this.set(key, value)
     for (const line of plan.warnings) this.addWarning(line)
@@ -154,6 +175,7 @@ export class ToolCall extends SpanRecorder implements ToolTracker.Service {
       Metrics.toolDuration.unsafeUpdate(this.durationMs / 1e3, labels)
       Metrics.toolExecutions.unsafeUpdate(1, labels)
       if (this.run !== undefined) this.run.totals.toolCalls++
+      if (this.agent !== undefined) this.agent.totals.toolCalls++
     } catch {
       // Tracking never changes the call's outcome.
     }

@@ -4,6 +4,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberRef from "effect/FiberRef"
 import * as Tracer from "effect/Tracer"
+import { endSpan } from "./spanRecorder.js"
 
 /** @internal */
 export interface TrackedCall {
@@ -38,7 +39,7 @@ export const track = <A, E, R, I, S>(
       const release = (exit: Exit.Exit<A, E>): Effect.Effect<A, E> =>
         Effect.flatMap(FiberRef.set(FiberRef.currentContext, outer), () => {
           const followUp = call.end(exit)
-          if (span.status._tag === "Started") span.end(clock.unsafeCurrentTimeNanos(), exit)
+          endSpan(span, clock.unsafeCurrentTimeNanos(), exit)
           return followUp === undefined ? exit : Effect.zipRight(followUp, exit)
         })
       return Effect.uninterruptibleMask((restore) =>

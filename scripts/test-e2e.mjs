@@ -1,0 +1,65 @@
+/**
+ * `npm run test:e2e`: installs the real OTLP backends (scripts/otel-backends.sh install; skipped when present),
+ * starts VictoriaMetrics on 127.0.0.1, runs `vitest run test/e2e` with `BOTANU_E2E_REQUIRED=1` (a missing backend
+ * then fails instead of skipping) and stops VictoriaMetrics again, also when the tests fail or the run is
+ * interrupted. A VictoriaMetrics that was already running (started by hand) is used and left running.
+ *
+ * Prints how long each part took. Extra arguments go to vitest: `npm run test:e2e -- -t "cost"`.
+ */
+import { spawn, spawnSync } from "node:child_process"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
+const backends = path.join(repo, "scripts", "otel-backends.sh")
+
+const seconds = (since) => ((performance.now() - since) / 1000).toFixed(1)
+const say = (line) => process.stdout.write(`test:e2e: ${line}\n`)
+
+const backend = (command) => spawnSync("bash", [backends, command], { cwd: repo, stdio: "inherit" }).status
+
+const timings = []
+const timed = (name, run) => {
+  const started = performance.now()
+  const status = run()
+  timings.push(`${name} ${seconds(started)} s`)
+  return status
+}
+
+let started = false
+const stop = () => {
+  if (!started) return
+  started = false
+  timed("stop", () => backend("stop"))
+}
+
+const setupStarted = performance.now()
+if (timed("install", () => backend("install")) !== 0) {
+  say("could not install the backends (see above)")
+  process.exit(1)
+}
+const alreadyRunning = spawnSync("bash", [backends, "status"], { cwd: repo, stdio: "ignore" }).status === 0
+if (timed("start", () => backend("start")) !== 0) {
+  say("could not start VictoriaMetrics (see above)")
+  process.exit(1)
+}
+started = !alreadyRunning
+say(`backend set-up took ${seconds(setupStarted)} s (${timings.join(", ")})`)
+
+const testStarted = performance.now()
+const vitest = spawn("npx", ["vitest", "run", "test/e2e", ...process.argv.slice(2)], {
+  cwd: repo,
+  stdio: "inherit",
+  env: { ...process.env, BOTANU_E2E_REQUIRED: "1" }
+})
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    vitest.kill(signal)
+  })
+}
+vitest.on("exit", (code, signal) => {
+  timings.push(`tests ${seconds(testStarted)} s`)
+  stop()
+  say(timings.join(", "))
+  process.exit(code ?? (signal === null ? 1 : 128))
+})
