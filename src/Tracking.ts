@@ -4,24 +4,28 @@
  *
  * @since 0.1.0
  */
-import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
-import * as Resource from "@effect/opentelemetry/Resource"
+import type * as Resource from "@effect/opentelemetry/Resource"
 import * as OtelTracer from "@effect/opentelemetry/Tracer"
 import type * as OtelApi from "@opentelemetry/api"
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto"
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto"
 import { type MetricReader, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
-import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
+import type { SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Config from "effect/Config"
-import * as Duration from "effect/Duration"
+import * as Data from "effect/Data"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { ConsoleSpanProcessor } from "./internal/consoleSpanProcessor.js"
+import * as ExportPipeline from "./internal/exportPipeline.js"
 import * as MetricProducer from "./internal/metricProducer.js"
 import * as OtelGlobals from "./internal/otelGlobals.js"
+import { RedactingSpanProcessor } from "./internal/redact.js"
+import * as TrackingResource from "./internal/resource.js"
 import * as Semconv from "./internal/semconv.js"
+import * as Redaction from "./Redaction.js"
 
 /**
  * @since 0.1.0
@@ -37,18 +41,53 @@ export interface OtlpOptions {
   readonly endpoint?: string | undefined
   /** Merged over `OTEL_EXPORTER_OTLP_HEADERS` (`key=value,key2=value2`). */
   readonly headers?: Readonly<Record<string, string>> | undefined
-  /** Defaults to 60 seconds. */
+  /** How often metrics are exported; more than zero. Defaults to 60 seconds. */
   readonly metricExportInterval?: Duration.DurationInput | undefined
   /**
-   * How long shutdown may wait for the last export of spans, and then of metrics; also the timeout of each export
-   * request. Defaults to 3 seconds.
+   * How long the layer's release may take in all: the last export of spans, the last export of metrics and the
+   * exporters' shutdown share it (they run at once). Zero or more; defaults to 3 seconds.
    */
   readonly shutdownTimeout?: Duration.DurationInput | undefined
+  /**
+   * The timeout of each export request, retries included; more than zero. For spans, else `OTEL_BSP_EXPORT_TIMEOUT`
+   * (milliseconds); for metrics, at most `metricExportInterval`. Defaults to 10 seconds (the OTLP exporter's). A
+   * request still unanswered when the shutdown budget runs out is cut then.
+   */
+  readonly exportTimeout?: Duration.DurationInput | undefined
+  /**
+   * How many finished spans may wait for export; past it, spans are dropped, counted and reported. Else
+   * `OTEL_BSP_MAX_QUEUE_SIZE`, else 32,768 (a burst of 20,000 tracked calls; a queued span holds 1-3 KB).
+   */
+  readonly maxQueueSize?: number | undefined
+  /** Spans per export request, at most `maxQueueSize`; else `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, else 512. */
+  readonly maxExportBatchSize?: number | undefined
+  /**
+   * How long a span may wait for a batch to fill before it is exported anyway; else `OTEL_BSP_SCHEDULE_DELAY`
+   * (milliseconds), else 5 seconds.
+   */
+  readonly scheduledDelay?: Duration.DurationInput | undefined
   /** See `SdkOptions.registerGlobals`. Defaults to `true`. */
   readonly registerGlobals?: boolean | undefined
   /** See `SdkOptions.usageCostAttribute`. Defaults to `false`. */
   readonly usageCostAttribute?: boolean | undefined
+  /**
+   * The temporality of the exported metrics (see `MetricTemporality`); else
+   * `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`, else `"cumulative"`.
+   */
+  readonly metricTemporality?: MetricTemporality | undefined
 }
+
+/**
+ * The OTLP exporter specification's temporality preferences (`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`):
+ * `"cumulative"`, every metric cumulative; `"delta"`, counters and histograms delta (each export carries what was
+ * recorded since the previous one), up-down counters cumulative; `"lowmemory"`, synchronous counters and histograms
+ * delta, the rest cumulative. The library's metrics are counters and histograms, so `"delta"` and `"lowmemory"`
+ * export them the same way.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type MetricTemporality = MetricProducer.Temporality
 
 const optionalString = (name: string) => Config.option(Config.nonEmptyString(name))
 
@@ -95,7 +134,34 @@ export interface ResolvedOtlpConfig {
   readonly tracesUrl: string
   readonly metricsUrl: string
   readonly headers: Readonly<Record<string, string>>
+  /**
+   * `OTEL_RESOURCE_ATTRIBUTES`, parsed (percent-decoded; `{}` when absent or invalid): the resource's attributes
+   * under the options' (`service.name`, `service.version`, `deployment.environment.name` win over these).
+   */
+  readonly resourceAttributes: Readonly<Record<string, string>>
+  readonly metricTemporality: MetricTemporality
 }
+
+const temporalityPreference = "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE"
+
+/** The option, else the environment's preference (an unknown value is a warning, as in the OTLP exporter). */
+const resolveTemporality = (option: MetricTemporality | undefined): Effect.Effect<MetricTemporality> =>
+  option !== undefined ? Effect.succeed(option) : Effect.flatMap(
+    optionalString(temporalityPreference).pipe(Effect.orElseSucceed(() => Option.none<string>())),
+    Option.match({
+      onNone: () => Effect.succeed<MetricTemporality>("cumulative"),
+      onSome: (raw) => {
+        const parsed = MetricProducer.parseTemporality(raw)
+        return parsed !== undefined ? Effect.succeed(parsed) : Effect.as(
+          Effect.logWarning(
+            `${temporalityPreference}=${raw} is not one of ${MetricProducer.temporalities.join(", ")}: ` +
+              "metrics are exported cumulative"
+          ),
+          "cumulative" as const
+        )
+      }
+    })
+  )
 
 /**
  * @since 0.1.0
@@ -113,14 +179,22 @@ export const resolveOtlpConfig = (options: OtlpOptions = {}): Effect.Effect<Reso
       metricsEndpoint: optionalString("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"),
       headers: optionalString("OTEL_EXPORTER_OTLP_HEADERS")
     }).pipe(Effect.orElseSucceed(() => undefined))
+    const resourceAttributes = yield* TrackingResource.attributesFromEnv
+    const metricTemporality = yield* resolveTemporality(options.metricTemporality)
     const none = Option.none<string>()
     const base = options.endpoint ?? Option.getOrElse(env?.endpoint ?? none, () => "http://localhost:4318")
     return {
       serviceName: options.serviceName ??
-        Option.getOrElse(firstSome(env?.botanuService ?? none, env?.otelService ?? none), () => "unknown_service"),
-      serviceVersion: options.serviceVersion,
+        Option.getOrElse(
+          firstSome(env?.botanuService ?? none, env?.otelService ?? none),
+          () => resourceAttributes["service.name"] ?? "unknown_service"
+        ),
+      serviceVersion: options.serviceVersion ?? resourceAttributes["service.version"],
       environment: options.environment ??
-        Option.getOrUndefined(firstSome(env?.botanuEnvironment ?? none, env?.deploymentEnvironment ?? none)),
+        Option.getOrElse(
+          firstSome(env?.botanuEnvironment ?? none, env?.deploymentEnvironment ?? none),
+          () => resourceAttributes["deployment.environment.name"]
+        ),
       tracesUrl: options.endpoint !== undefined
         ? signalUrl(base, "/v1/traces")
         : Option.getOrElse(env?.tracesEndpoint ?? none, () => signalUrl(base, "/v1/traces")),
@@ -130,14 +204,19 @@ export const resolveOtlpConfig = (options: OtlpOptions = {}): Effect.Effect<Reso
       headers: {
         ...Option.match(env?.headers ?? none, { onNone: () => ({}), onSome: parseOtlpHeaders }),
         ...options.headers
-      }
+      },
+      resourceAttributes,
+      metricTemporality
     }
   })
 
 /**
  * Production tracking: the OpenTelemetry SDK exporting traces and metrics as OTLP over HTTP/protobuf, spans
- * through a batch processor, flushed on shutdown. An unreachable collector never fails the application: exports
- * fail quietly and shutdown waits at most `shutdownTimeout`.
+ * batched in a queue that holds a burst, flushed on shutdown. An unreachable or failing collector never fails the
+ * application: what could not be exported (spans dropped from a full queue, a failed export, what the shutdown
+ * budget left) is reported as a warning through Effect's logger, each kind at most once per interval, and the
+ * release waits at most `shutdownTimeout` in all. An option that cannot work fails the layer with
+ * `InvalidTrackingConfig`.
  *
  * @example
  * ```ts
@@ -151,12 +230,16 @@ export const resolveOtlpConfig = (options: OtlpOptions = {}): Effect.Effect<Reso
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: OtlpOptions = {}): Layer.Layer<Resource.Resource> => {
-  const shutdownTimeout = options.shutdownTimeout ?? Duration.seconds(3)
-  // An exporter whose request outlives the shutdown would keep the process alive after the app is done.
-  const timeoutMillis = Duration.toMillis(shutdownTimeout)
-  return Layer.unwrapEffect(Effect.map(resolveOtlpConfig(options), (config) =>
-    layerSdk({
+export const layer = (options: OtlpOptions = {}): Layer.Layer<Resource.Resource, InvalidTrackingConfig> =>
+  Layer.unwrapScoped(Effect.gen(function*() {
+    const config = yield* resolveOtlpConfig(options)
+    // Its scope is the layer's: its release, after the exports' own, reports whatever they lost.
+    const { reporter, settings } = yield* ExportPipeline.make(options, {
+      tracesUrl: config.tracesUrl,
+      metricsUrl: config.metricsUrl,
+      fromOption: options.endpoint !== undefined
+    }).pipe(Effect.mapError((problem) => new InvalidTrackingConfig(problem)))
+    return layerSdk({
       resource: {
         serviceName: config.serviceName,
         ...(config.serviceVersion === undefined ? {} : { serviceVersion: config.serviceVersion }),
@@ -165,26 +248,62 @@ export const layer = (options: OtlpOptions = {}): Layer.Layer<Resource.Resource>
           : { attributes: { "deployment.environment.name": config.environment } })
       },
       spanProcessor: () =>
-        new BatchSpanProcessor(
-          new OTLPTraceExporter({ url: config.tracesUrl, headers: config.headers, timeoutMillis })
+        new ExportPipeline.ExportingSpanProcessor(
+          new OTLPTraceExporter({
+            url: config.tracesUrl,
+            headers: config.headers,
+            timeoutMillis: settings.spanExportTimeoutMillis,
+            httpAgentOptions: ExportPipeline.agentFactory(reporter)
+          }),
+          ExportPipeline.spanProcessorSettings(settings),
+          reporter
         ),
       metricReader: () =>
         new PeriodicExportingMetricReader({
-          exporter: new OTLPMetricExporter({ url: config.metricsUrl, headers: config.headers, timeoutMillis }),
-          exportIntervalMillis: Duration.toMillis(options.metricExportInterval ?? Duration.seconds(60)),
-          exportTimeoutMillis: timeoutMillis
+          exporter: ExportPipeline.reportingMetricExporter(
+            new OTLPMetricExporter({
+              url: config.metricsUrl,
+              headers: config.headers,
+              timeoutMillis: settings.metricExportTimeoutMillis,
+              httpAgentOptions: ExportPipeline.agentFactory(reporter),
+              // What the reader selects, and so what the library's producer produces (it computes the deltas).
+              temporalityPreference: MetricProducer.exporterPreference[config.metricTemporality]
+            }),
+            reporter
+          ),
+          exportIntervalMillis: settings.metricExportIntervalMillis,
+          exportTimeoutMillis: settings.metricExportTimeoutMillis
         }),
-      shutdownTimeout,
+      shutdownTimeout: settings.shutdownTimeout,
       registerGlobals: options.registerGlobals,
       usageCostAttribute: options.usageCostAttribute
-    })))
-}
+    })
+  }))
+
+/**
+ * An option of `Tracking.layer` that cannot work, named in `option` (an interval or size that is not a number,
+ * negative or zero, an endpoint that is not an http(s) URL, from the options or the `OTEL_EXPORTER_OTLP_*ENDPOINT`
+ * variables). Values that can be made to work are clamped with a warning instead, and an unusable `OTEL_BSP_*`
+ * variable is ignored with a warning, as the OpenTelemetry configuration specification asks.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidTrackingConfig extends Data.TaggedError("InvalidTrackingConfig")<{
+  readonly option: string
+  readonly message: string
+}> {}
 
 /**
  * @since 0.1.0
  * @category models
  */
 export interface SdkOptions {
+  /**
+   * Merged over `OTEL_RESOURCE_ATTRIBUTES` (read through Effect's `ConfigProvider`) and the SDK's defaults
+   * (`telemetry.sdk.*`, a random `service.instance.id` per build of the layer); `attributes` may set
+   * `service.instance.id` itself. See the README's Layers section.
+   */
   readonly resource: {
     readonly serviceName: string
     readonly serviceVersion?: string
@@ -194,6 +313,10 @@ export interface SdkOptions {
   readonly spanProcessor: () => SpanProcessor | NonEmptyReadonlyArray<SpanProcessor>
   /** Made anew each time the layer is built: a reader can be bound to one producer only. */
   readonly metricReader?: (() => MetricReader | NonEmptyReadonlyArray<MetricReader>) | undefined
+  /**
+   * How long the layer's release may take in all: the span processors' flush and shutdown and the metric readers'
+   * shutdown (their last export) run at once, each within what is left of it. Defaults to 3 seconds.
+   */
   readonly shutdownTimeout?: Duration.DurationInput | undefined
   /**
    * Register, for the layer's lifetime, what the OpenTelemetry NodeSDK registers when it starts: an
@@ -213,27 +336,39 @@ export interface SdkOptions {
 
 /**
  * Tracking over span processors and metric readers of your choosing (your own exporters, a vendor's), with the
- * library's metric producer, which exports each metric with its OpenTelemetry unit.
+ * library's metric producer, which exports each metric with its OpenTelemetry unit. Each processor is wrapped in
+ * `Redaction.spanProcessor`, with the `Redaction.CurrentRedactor` the layer is built with.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerSdk = (options: SdkOptions): Layer.Layer<Resource.Resource> => {
-  const tracing = Layer.unwrapEffect(Effect.sync(() => {
-    const provider = NodeSdk.layerTracerProvider(
-      options.spanProcessor(),
-      options.shutdownTimeout === undefined ? undefined : { shutdownTimeout: options.shutdownTimeout }
+  // Each processor is wrapped so that what the bridge records on a failed span is redacted before it sees it, with
+  // the redactor that the layer is built with (`Layer.provideMerge(Redaction.layer(...))`), else the built-in one.
+  const tracing = Layer.unwrapEffect(Effect.map(Redaction.CurrentRedactor, (redactor) => {
+    const processors = options.spanProcessor()
+    const provider = ExportPipeline.layerTracerProvider(
+      Array.isArray(processors)
+        ? processors.map((processor) =>
+          new RedactingSpanProcessor(processor, redactor)
+        ) as unknown as NonEmptyReadonlyArray<SpanProcessor>
+        : new RedactingSpanProcessor(processors as SpanProcessor, redactor)
     )
     const tracing = options.registerGlobals === false
       ? OtelTracer.layer
       : Layer.merge(OtelGlobals.tracerLayer, OtelGlobals.layer)
     return tracing.pipe(Layer.provide(provider))
   }))
-  const metrics = options.metricReader === undefined
+  const readers = options.metricReader
+  // The span flush and the metrics' last export run at once, each within what is left of one shutdown budget.
+  const metrics = readers === undefined
     ? Layer.empty
-    : MetricProducer.layer(options.metricReader, options.shutdownTimeout)
+    : Layer.unwrapEffect(
+      Effect.map(ExportPipeline.ShutdownBudget, (budget) => MetricProducer.layer(readers, budget.remaining))
+    )
   const layer = Layer.merge(tracing, metrics).pipe(
-    Layer.provideMerge(Resource.layerFromEnv(Resource.configToAttributes(options.resource)))
+    Layer.provide(ExportPipeline.layerShutdownBudget(options.shutdownTimeout)),
+    Layer.provideMerge(TrackingResource.layer(options.resource))
   )
   // The reference has a default, so providing it adds nothing a caller must know about: the layer's type stays.
   return options.usageCostAttribute === true

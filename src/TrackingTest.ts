@@ -10,6 +10,7 @@ import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@o
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as MetricProducer from "./internal/metricProducer.js"
 import * as Tracking from "./Tracking.js"
 
 class OnDemandMetricReader extends MetricReader {
@@ -54,6 +55,11 @@ export declare namespace TrackingTest {
 export interface TestOptions {
   /** See `Tracking.SdkOptions.usageCostAttribute`. Defaults to `false`, as in the other layers. */
   readonly usageCostAttribute?: boolean | undefined
+  /**
+   * The temporality `collectMetrics` collects with (see `Tracking.MetricTemporality`): with `"delta"`, each
+   * collection holds what was recorded since the previous one. Defaults to `"cumulative"`.
+   */
+  readonly metricTemporality?: Tracking.MetricTemporality | undefined
 }
 
 /**
@@ -67,7 +73,9 @@ export const layerWith = (
 ): Layer.Layer<TrackingTest | Resource.Resource> =>
   Layer.unwrapEffect(Effect.sync(() => {
     const spanExporter = new InMemorySpanExporter()
-    const metricReader = new OnDemandMetricReader()
+    const metricReader = new OnDemandMetricReader({
+      aggregationTemporalitySelector: MetricProducer.temporalitySelector(options.metricTemporality ?? "cumulative")
+    })
     const service: TrackingTest.Service = {
       spanExporter,
       metricReader,

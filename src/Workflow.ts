@@ -33,8 +33,8 @@ export interface RunContext {
   /** The enclosing run's id, for a nested run. */
   readonly parentRunId: string | undefined
   /**
-   * `true` for a run started in another process and continued here from the request's baggage (see
-   * `HttpPropagation.middleware`): its run span lives in that process.
+   * `true` for a run started in another process and continued here from a trusted request's baggage (see
+   * `HttpPropagation.makeMiddleware`): its run span lives in that process.
    */
   readonly remote: boolean
 }

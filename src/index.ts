@@ -35,6 +35,11 @@ export * as Pricing from "./Pricing.js"
 /**
  * @since 0.1.0
  */
+export * as Redaction from "./Redaction.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Provider from "./Provider.js"
 
 /**

@@ -439,7 +439,7 @@ describe("trackToolCall: type and description", () => {
       assert.isUndefined(mcp.attributes["gen_ai.tool.type"])
       assert.isUndefined(mcp.attributes["gen_ai.tool.description"])
       assert.deepStrictEqual(warningsOf(mcp), [
-        "type: \"mcp\" is not a tool type (function, extension, datastore); dropped"
+        "type: a string of 3 chars is not a tool type (function, extension, datastore); dropped"
       ])
       const numbered = yield* spanNamed("execute_tool numbered")
       assert.isUndefined(numbered.attributes["gen_ai.tool.type"])

@@ -38,7 +38,7 @@ describe("bad token counts", () => {
         "outputTokens: NaN is not a number; dropped",
         "cachedTokens: Infinity is too large; dropped",
         "cacheWriteTokens: 1e+300 is too large; dropped",
-        "reasoningTokens: \"12\" is not a number; dropped"
+        "reasoningTokens: a string of 2 chars is not a number; dropped"
       ])
     })))
 
@@ -154,7 +154,7 @@ describe("bad attribute values", () => {
       assert.strictEqual(span.attributes["botanu.tool.success"], true)
       assert.isUndefined(span.attributes["botanu.tool.items_returned"])
       assert.deepStrictEqual(warningsOf(span), [
-        "metadata: \"not a record\" is not a record; dropped",
+        "metadata: a string of 12 chars is not a record; dropped",
         "success: 1 is not a boolean; recorded as true",
         "itemsReturned: -1 is negative; dropped",
         "bytesProcessed: NaN is not a number; dropped",
@@ -206,12 +206,12 @@ describe("bad input to the other LlmTracker methods", () => {
         "temperature: NaN is not a finite number; dropped",
         "topK: -1 is negative; dropped",
         "maxTokens: 10.5 is not an integer; rounded to 11",
-        "seed: \"s\" is not a finite number; dropped",
+        "seed: a string of 1 char is not a finite number; dropped",
         "stopSequences[1]: 3 is not a string; dropped",
         "providerRequestId: 12 is not a string; dropped",
         "responseModel: an object is not a string; dropped",
         "finishReason[0]: 1 is not a string; dropped",
-        "streaming: \"yes\" is not a boolean; dropped",
+        "streaming: a string of 3 chars is not a boolean; dropped",
         "cacheHit: null is not a boolean; dropped",
         "attempt: 0 is below 1; dropped",
         "attempt: NaN is not a number; dropped",

@@ -236,7 +236,7 @@ describe("emitOutcome: invalid input", () => {
         "abandoned"
       ])
       assert.deepStrictEqual(warningsOf(run), [
-        "emitOutcome: \"fast\" is not a record; dropped",
+        "emitOutcome: a string of 4 chars is not a record; dropped",
         "metadata: an array is not a record; dropped",
         "emitOutcome: failed (boom); ignored"
       ])

@@ -176,7 +176,9 @@ describe("resolveOtlpConfig", () => {
         environment: undefined,
         tracesUrl: "http://localhost:4318/v1/traces",
         metricsUrl: "http://localhost:4318/v1/metrics",
-        headers: {}
+        headers: {},
+        resourceAttributes: {},
+        metricTemporality: "cumulative"
       })
     }))
 

@@ -221,7 +221,7 @@ describe("Usage.extract, by API, from documented response shapes", () => {
       warnings: ["usage (auto): null is not a response shape this library knows; nothing recorded"]
     })
     assert.deepStrictEqual(Usage.extract("text", "openai.chat"), {
-      warnings: ["usage (openai.chat): the response is \"text\", not a record; nothing recorded"]
+      warnings: ["usage (openai.chat): the response is a string of 4 chars, not a record; nothing recorded"]
     })
     assert.deepStrictEqual(Usage.extract({ id: "x", model: "m", choices: [{ finish_reason: null }] }, "openai.chat"), {
       inputIncludesCache: true,
@@ -235,7 +235,7 @@ describe("Usage.extract, by API, from documented response shapes", () => {
     }, "openai.chat")
     assert.deepStrictEqual(bad.warnings, [
       "usage (openai.chat): usage.prompt_tokens_details is an array, not a record",
-      "usage (openai.chat): usage.prompt_tokens is \"12\", not a token count",
+      "usage (openai.chat): usage.prompt_tokens is a string of 2 chars, not a token count",
       "usage (openai.chat): usage.completion_tokens is -1, not a token count",
       "usage (openai.chat): id is 7, not a string"
     ])
@@ -249,7 +249,7 @@ describe("Usage.extract, by API, from documented response shapes", () => {
       "usage (anthropic.messages): the extractor failed (boom); ignored"
     ])
     assert.deepStrictEqual(Usage.extract({}, "nope" as Usage.ExtractorName).warnings, [
-      "usageFrom: \"nope\" is not a known extractor; usage is not read from the response"
+      "usageFrom: a string of 4 chars is not a known extractor; usage is not read from the response"
     ])
   })
 })
@@ -369,13 +369,13 @@ describe("trackLlmCall({ usageFrom })", () => {
       )
       assert.deepStrictEqual([a, b, c], ["plain text", 1, 2])
       assert.deepStrictEqual(warningsOf(yield* spanNamed("chat m1")), [
-        "usage (auto): \"plain text\" is not a response shape this library knows; nothing recorded"
+        "usage (auto): a string of 10 chars is not a response shape this library knows; nothing recorded"
       ])
       assert.deepStrictEqual(warningsOf(yield* spanNamed("chat m2")), [
         "usage (custom): the extractor failed (no usage here); ignored"
       ])
       assert.deepStrictEqual(warningsOf(yield* spanNamed("chat m3")), [
-        "usageFrom: \"openai.chatty\" is not a known extractor; usage is not read from the response"
+        "usageFrom: a string of 13 chars is not a known extractor; usage is not read from the response"
       ])
     })))
 

@@ -530,7 +530,7 @@ describe("botanuWorkflow: programmer errors and bad input", () => {
       assert.isUndefined(span.attributes["botanu.tenant_id"])
       assert.deepStrictEqual(warningsOf(span), [
         "name: empty; recorded as \"unknown\"",
-        "spanKind: \"sideways\" is not a span kind; recorded as \"server\"",
+        "spanKind: a string of 8 chars is not a span kind; recorded as \"server\"",
         "environment: 7 is not a string; dropped"
       ])
     })))

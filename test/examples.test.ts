@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net"
 import * as agentToolLoop from "../examples/agent-tool-loop.js"
 import * as costAndCustomPrices from "../examples/cost-and-custom-prices.js"
 import * as exportingToACollector from "../examples/exporting-to-a-collector.js"
+import * as propagateToOwnServices from "../examples/propagate-to-own-services.js"
 import * as quickstart from "../examples/quickstart.js"
 import * as retriesAndFallback from "../examples/retries-and-fallback.js"
 import * as testingYourApp from "../examples/testing-your-app.js"
@@ -334,4 +335,32 @@ describe("examples/exporting-to-a-collector.ts", () => {
       assert.include(stdout, "answer: Paris.")
       assert.include(receiver.posts, "/v1/traces")
     }).pipe(Effect.scoped))
+})
+
+describe("examples/propagate-to-own-services.ts", () => {
+  it.live("the app's own service gets the run's baggage and continues the run; the third-party API gets none", () =>
+    Effect.gen(function*() {
+      const { own, ownService, thirdParty, thirdPartyApi } = yield* propagateToOwnServices.program
+      assert.strictEqual(new URL(ownService).hostname, "localhost")
+      assert.strictEqual(new URL(thirdPartyApi).hostname, "127.0.0.1")
+      assert.include(own.baggage!, "botanu.customer_id=acme-corp")
+      assert.include(own.baggage!, "botanu.event_id=T-1001")
+      assert.strictEqual(own.customerId, "acme-corp")
+      assert.isNull(thirdParty.baggage)
+      assert.isNull(thirdParty.customerId)
+      // Both requests are the run's, in the app's own telemetry.
+      const clients = (yield* TrackingTest.finishedSpans).filter((span) => span.kind === SpanKind.CLIENT)
+      assert.strictEqual(clients.length, 2)
+      for (const span of clients) assert.strictEqual(span.attributes["botanu.customer_id"], "acme-corp")
+    }).pipe(Effect.provide(TrackingTest.layer)))
+
+  it.live("runs as a script and prints which service received baggage", () =>
+    Effect.gen(function*() {
+      const { code, stderr, stdout } = yield* runExample("examples/propagate-to-own-services.ts")
+      assert.strictEqual(code, 0, stderr)
+      assert.match(stdout, /your own service \(localhost:\d+\) received baggage: botanu\.run_id=[0-9a-f-]{36},/)
+      assert.include(stdout, "botanu.customer_id=acme-corp")
+      assert.include(stdout, "your own service continued the run of customer acme-corp")
+      assert.match(stdout, /a third-party API \(127\.0\.0\.1:\d+\) received baggage: none/)
+    }))
 })

@@ -1,5 +1,6 @@
 import type * as OtelApi from "@opentelemetry/api"
 import type { ReadableSpan, Span, SpanProcessor } from "@opentelemetry/sdk-trace-base"
+import { defaultRedactor, type Redactor, redactWith } from "./redact.js"
 
 /** @internal */
 export interface ConsoleOptions {
@@ -10,6 +11,11 @@ export interface ConsoleOptions {
   readonly colors: boolean
   /** Spans held (ended ones waiting for their root, and running ones) before the oldest tree is printed early. */
   readonly maxHeldSpans?: number | undefined
+  /**
+   * Applied to the error text printed (status descriptions, exception messages), also of a running span printed at
+   * a flush, which no span processor has redacted yet. Defaults to the built-in redactor.
+   */
+  readonly redactor?: Redactor | undefined
 }
 
 /** @internal */
@@ -195,10 +201,12 @@ export class ConsoleSpanProcessor implements SpanProcessor {
   /** Names of printed spans by span id, the most recent `rememberedNames`. */
   private readonly printed = new Map<string, string>()
   private readonly maxHeldSpans: number
+  private readonly redactor: Redactor
   private closed = false
 
   constructor(private readonly options: ConsoleOptions) {
     this.maxHeldSpans = Math.max(1, options.maxHeldSpans ?? defaultMaxHeldSpans)
+    this.redactor = options.redactor ?? defaultRedactor
   }
 
   onStart(span: Span): void {
@@ -308,7 +316,7 @@ export class ConsoleSpanProcessor implements SpanProcessor {
       } else if (span.status.code === statusCodeError) {
         header.push(makeItem(false, ["ERROR", "red"]))
         const message = span.status.message ?? ""
-        if (message.length > 0) header.push(makeItem(true, [clean(message), "red"]))
+        if (message.length > 0) header.push(makeItem(true, [clean(redactWith(this.redactor, message)), "red"]))
       } else {
         header.push(makeItem(false, ["OK", "green"]))
       }
@@ -332,7 +340,7 @@ export class ConsoleSpanProcessor implements SpanProcessor {
             false,
             ["• ", "dim"],
             [clean(event.name)],
-            [message === undefined ? "" : `: ${formatValue(message)}`]
+            [message === undefined ? "" : `: ${clean(redactWith(this.redactor, String(message)))}`]
           )
         ])
       }

@@ -1,5 +1,4 @@
 import * as Cause from "effect/Cause"
-import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
 import { ErrorTypeOther } from "../Attributes.js"
 
@@ -24,18 +23,79 @@ export const errorType = (error: unknown): string => {
   return ErrorTypeOther
 }
 
+/**
+ * How long a described value may be: a non-Error value is described by its name and message, and a long one is cut
+ * here, with a marker.
+ *
+ * @internal
+ */
+export const maxDescribedLength = 1_000
+
 /** @internal */
-export const errorMessage = (error: unknown): string => {
+export const truncatedMarker = "…[truncated]"
+
+/** @internal */
+export const bounded = (text: string): string =>
+  text.length > maxDescribedLength ? text.slice(0, maxDescribedLength) + truncatedMarker : text
+
+const nameOf = (value: object): string | undefined => {
+  const tag = (value as { readonly _tag?: unknown })._tag
+  if (typeof tag === "string" && tag.length > 0) return tag
+  if (Array.isArray(value)) return "an array"
+  const name = (value as { readonly constructor?: { readonly name?: unknown } }).constructor?.name
+  return typeof name === "string" && name.length > 0 && name !== "Object" ? name : undefined
+}
+
+/**
+ * A value that is not an `Error`, described rather than dumped: its `_tag` or class name and its `message` when it
+ * has a string one (`RateLimited: slow down`, `an object`), never the rest of it (headers, a prompt), at most
+ * `maxDescribedLength` characters. Strings are their own message; numbers, booleans and bigints are shown.
+ *
+ * @internal
+ */
+export const describeValue = (value: unknown): string => {
   try {
-    if (typeof error === "string") return error
-    if (typeof error === "object" && error !== null) {
-      const message = (error as { readonly message?: unknown }).message
-      if (typeof message === "string" && message.length > 0) return message
+    switch (typeof value) {
+      case "string":
+        return bounded(value)
+      case "number":
+      case "boolean":
+      case "bigint":
+        return String(value)
+      case "undefined":
+        return "undefined"
+      case "object": {
+        if (value === null) return "null"
+        const message = (value as { readonly message?: unknown }).message
+        const name = nameOf(value)
+        if (typeof message === "string" && message.length > 0) return bounded(`${name ?? "an object"}: ${message}`)
+        return bounded(name ?? "an object")
+      }
+      default:
+        return `a ${typeof value}`
     }
-    return Inspectable.toStringUnknown(error)
   } catch {
     return "<unprintable error>"
   }
+}
+
+/**
+ * The text recorded for an error (`error.message`, `exception.message`): an `Error`'s message (else its name), any
+ * other value described by `describeValue`. Not yet redacted: the span recorder does that.
+ *
+ * @internal
+ */
+export const errorMessage = (error: unknown): string => {
+  try {
+    if (error instanceof Error) {
+      const message = error.message
+      if (typeof message === "string" && message.length > 0) return message
+      return errorType(error)
+    }
+  } catch {
+    return "<unprintable error>"
+  }
+  return describeValue(error)
 }
 
 /** @internal */

@@ -45,8 +45,7 @@ import { ModelOperation } from "../ModelOperation.js"
 import type { OutcomeStatus as OutcomeStatusValue } from "../Outcome.js"
 import type { RunContext } from "../Workflow.js"
 import { toUsd } from "./pricing.js"
-import { provideRunClient } from "./runHttp.js"
-import { CurrentRun, currentRunState, RunState, runTracer } from "./runState.js"
+import { CurrentRun, currentRunLink, currentRunState, RunState, runTracer } from "./runState.js"
 import { describe, optionalString, requiredName } from "./sanitize.js"
 import { endSpan, SpanRecorder } from "./spanRecorder.js"
 
@@ -144,8 +143,8 @@ export const plan = (
 }
 
 /**
- * Runs `self` as part of `state`'s run: the run in the context (for `currentRun`, `emitOutcome` and the HTTP
- * client), `parent` as the parent span when given, and a tracer that writes the run's ids onto every span.
+ * Runs `self` as part of `state`'s run: the run in the context (for `currentRun`, `emitOutcome` and the clients of
+ * `HttpPropagation`), `parent` as the parent span when given, and a tracer that writes the run's ids onto every span.
  *
  * @internal
  */
@@ -157,7 +156,6 @@ export const enter = <A, E, R>(
   Effect.withFiberRuntime((fiber) => {
     let context: Context.Context<never> = Context.add(fiber.currentContext, CurrentRun, state)
     if (parent !== undefined) context = Context.add(context, Tracer.ParentSpan, parent)
-    context = provideRunClient(context)
     const tracer = runTracer(Context.get(fiber.currentDefaultServices, Tracer.Tracer), state.context)
     return Effect.locally(Effect.withTracer(self, tracer), FiberRef.currentContext, context)
   })
@@ -223,6 +221,8 @@ export const run = <A, E, R>(
       Effect.useSpan(plan.spanName, plan.spanOptions, (span) =>
         Effect.withFiberRuntime<A, E, R>((fiber) => {
           const outer = currentRunState(fiber.currentContext)
+          // A request's run that this process only links to (see `HttpPropagation.middleware`) is the parent.
+          const link = outer === undefined ? currentRunLink(fiber.currentContext) : undefined
           const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
           const startNanos = span.status._tag === "Started" && span.status.startTime > BigInt(0)
             ? span.status.startTime
@@ -235,8 +235,8 @@ export const run = <A, E, R>(
             customerId,
             environment,
             tenantId: plan.tenantId,
-            rootRunId: outer === undefined ? runId : outer.context.rootRunId,
-            parentRunId: outer?.context.runId,
+            rootRunId: outer?.context.rootRunId ?? link?.rootRunId ?? runId,
+            parentRunId: outer?.context.runId ?? link?.runId,
             remote: false
           }
           const recorder = new SpanRecorder(span)

@@ -35,6 +35,25 @@ export class CurrentRun extends Context.Tag("@botanu/effect/CurrentRun")<Current
 export const currentRunState = (context: Context.Context<never>): RunState | undefined =>
   context.unsafeMap.get(CurrentRun.key) as RunState | undefined
 
+/**
+ * A run in another process that a request was made for, known only by its ids: what an untrusted request's baggage
+ * (or one without the run's attribution) is taken for. A workflow started under it is nested in it; nothing else is
+ * attributed to it.
+ *
+ * @internal
+ */
+export interface RunLink {
+  readonly runId: string
+  readonly rootRunId: string
+}
+
+/** @internal */
+export class CurrentRunLink extends Context.Tag("@botanu/effect/CurrentRunLink")<CurrentRunLink, RunLink>() {}
+
+/** @internal */
+export const currentRunLink = (context: Context.Context<never>): RunLink | undefined =>
+  context.unsafeMap.get(CurrentRunLink.key) as RunLink | undefined
+
 const RunTracerBase = Symbol.for("@botanu/effect/RunTracer/base")
 
 interface RunTracer extends Tracer.Tracer {

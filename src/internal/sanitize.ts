@@ -1,15 +1,26 @@
 import type * as OtelApi from "@opentelemetry/api"
+import { isCredentialKey, Redacted } from "./redact.js"
 
 /** @internal */
 export type Warn = (line: string) => void
 
-/** @internal */
+/**
+ * A bad value in a warning, by its type and size, never its text: a string may be a secret put in the wrong field
+ * (`inputTokens: "sk-..."`). Numbers are shown: a count or a temperature cannot hold a credential, and the number is
+ * what explains the warning.
+ *
+ * @internal
+ */
 export const describe = (value: unknown): string => {
   switch (typeof value) {
     case "number":
       return String(value)
     case "string":
-      return value.length > 40 ? `a string of ${value.length} chars` : JSON.stringify(value)
+      return value.length === 0
+        ? "an empty string"
+        : value.length === 1
+        ? "a string of 1 char"
+        : `a string of ${value.length} chars`
     case "object":
       return value === null ? "null" : Array.isArray(value) ? "an array" : "an object"
     case "undefined":
@@ -149,9 +160,13 @@ const isPrimitive = (u: unknown): u is string | number | boolean =>
  * An attribute value that an OpenTelemetry span can hold: a string, a finite number, a boolean, or a list of one
  * of those. A list that mixes them is recorded as strings; anything else is dropped.
  *
+ * `field` ends with the user's key (`metadata.x-api-key`): a key that names a credential (see `isCredentialKey`)
+ * is recorded as `[REDACTED]` whatever its value, with no warning.
+ *
  * @internal
  */
 export const attributeValue = (field: string, value: unknown, warn: Warn): OtelApi.AttributeValue | undefined => {
+  if (isCredentialKey(field)) return Redacted
   if (isPrimitive(value)) return value
   if (Array.isArray(value)) {
     if (value.length === 0) return []
@@ -182,7 +197,8 @@ export const prefixedKey = (key: string, prefix: string): string =>
   key.startsWith("botanu.") || key.startsWith("gen_ai.") || key.startsWith("server.") ? key : prefix + key
 
 /**
- * Writes each valid entry of a user record through `set`, with the prefix rule applied to its key.
+ * Writes each valid entry of a user record through `set`, with the prefix rule applied to its key; an entry whose
+ * key names a credential is written as `[REDACTED]` (see `attributeValue`).
  *
  * @internal
  */

@@ -1,6 +1,9 @@
 import type * as OtelApi from "@opentelemetry/api"
 import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
 import type * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import type * as Tracer from "effect/Tracer"
 import {
   ErrorMessage,
@@ -12,7 +15,9 @@ import {
   ExceptionType,
   TrackingWarnings
 } from "../Attributes.js"
+import { CurrentRedactor } from "../Redaction.js"
 import { causeError, errorMessage, errorStack, errorType } from "./errors.js"
+import { markFailure, type Redactor, redactWith } from "./redact.js"
 import type { Warn } from "./sanitize.js"
 
 // The @effect/opentelemetry bridge marks its spans with this registered symbol and keeps the SDK span in `span`.
@@ -81,6 +86,17 @@ const maxWarnings = 32
 const bigint1e9 = BigInt(1_000_000_000)
 
 /**
+ * The redactor of the fiber that records error text: read from its context when there is error text to record, so
+ * that the success path pays nothing for it (the recorder runs inside the fiber, in `Effect.sync` or an exit handler).
+ */
+const currentRedactor = (): Redactor => {
+  const fiber = Fiber.getCurrentFiber()
+  return Option.isSome(fiber)
+    ? Context.get(fiber.value.currentContext, CurrentRedactor)
+    : CurrentRedactor.defaultValue()
+}
+
+/**
  * What a tracked call writes to its span, whichever tracer made it: attributes, warnings about bad input, and the
  * outcome. Owned by the one fiber that runs the call.
  *
@@ -90,7 +106,9 @@ export class SpanRecorder {
   readonly otel: OtelApi.Span | undefined
   warnings: Array<string> | undefined = undefined
   private droppedWarnings = 0
-  private reportedError: { readonly error: unknown; readonly time: bigint } | undefined = undefined
+  private reportedError:
+    | { readonly error: unknown; readonly time: bigint; readonly redactor: Redactor }
+    | undefined = undefined
   readonly warn: Warn
 
   constructor(readonly span: Tracer.Span) {
@@ -125,16 +143,21 @@ export class SpanRecorder {
     }
   }
 
-  /** `setError`: the type now, the exception event once the outcome is known, so that there is exactly one. */
+  /**
+   * `setError`: the type now, the exception event once the outcome is known, so that there is exactly one. The
+   * redactor is the one of the fiber that reported it.
+   */
   reportError(error: unknown, time: bigint): void {
+    const redactor = currentRedactor()
     this.set(ErrorType, errorType(error))
-    this.set(ErrorMessage, errorMessage(error))
-    this.reportedError = { error, time }
+    this.set(ErrorMessage, redactWith(redactor, errorMessage(error)))
+    this.reportedError = { error, time, redactor }
   }
 
   /**
    * Records the outcome. The @effect/opentelemetry bridge itself sets the status and records one exception event
-   * for a failure or defect, so a reported error only gets its event when the call did not fail.
+   * for a failure or defect, so a reported error only gets its event when the call did not fail; the span is marked
+   * for the redacting span processor, which rewrites what the bridge records with this fiber's redactor.
    */
   finish(exit: Exit.Exit<unknown, unknown>): string | undefined {
     let type: string | undefined
@@ -145,8 +168,10 @@ export class SpanRecorder {
       } else {
         const error = causeError(exit.cause)
         type = errorType(error)
+        const redactor = currentRedactor()
         // A message noted by setError must not stand beside the type of a different, final error.
-        if (this.reportedError !== undefined) this.set(ErrorMessage, errorMessage(error))
+        if (this.reportedError !== undefined) this.set(ErrorMessage, redactWith(redactor, errorMessage(error)))
+        if (this.otel !== undefined) markFailure(this.otel, redactor, exit.cause)
       }
       this.set(ErrorType, type)
     } else {
@@ -156,23 +181,25 @@ export class SpanRecorder {
     return type
   }
 
+  /** Warnings may quote error text (a tracker method that threw): they pass through the redactor too. */
   flushWarnings(): void {
     if (this.warnings === undefined) return
-    const lines = this.droppedWarnings > 0
-      ? [...this.warnings, `${this.droppedWarnings} more warnings dropped`]
-      : this.warnings
+    const redactor = currentRedactor()
+    const lines = this.warnings.map((line) => redactWith(redactor, line))
+    if (this.droppedWarnings > 0) lines.push(`${this.droppedWarnings} more warnings dropped`)
     this.set(TrackingWarnings, lines)
   }
 
   private writeReportedError(): void {
     const reported = this.reportedError
     if (reported === undefined) return
+    const redactor = reported.redactor
     const attributes: OtelApi.Attributes = {
       [ExceptionType]: errorType(reported.error),
-      [ExceptionMessage]: errorMessage(reported.error)
+      [ExceptionMessage]: redactWith(redactor, errorMessage(reported.error))
     }
     const stack = errorStack(reported.error)
-    if (stack !== undefined) attributes[ExceptionStacktrace] = stack
+    if (stack !== undefined) attributes[ExceptionStacktrace] = redactWith(redactor, stack)
     if (this.otel !== undefined) {
       this.otel.addEvent(ExceptionEvent, attributes, [
         Number(reported.time / bigint1e9),

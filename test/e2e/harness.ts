@@ -14,6 +14,7 @@
  *   must be two processes (two in one process would each export both's counts).
  */
 import Anthropic from "@anthropic-ai/sdk"
+import * as OtelResource from "@effect/opentelemetry/Resource"
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
 import { ConfigProvider, Effect, Layer, Logger, LogLevel, Metric } from "effect"
 import type * as MetricPair from "effect/MetricPair"
@@ -162,6 +163,8 @@ export interface Run<A> {
   /** Milliseconds: the program, then the layer's release (its final export of spans and metrics). */
   readonly runMillis: number
   readonly shutdownMillis: number
+  /** The attributes of the resource this build of the layer exported with (`service.instance.id` included). */
+  readonly resource: Readonly<Record<string, unknown>>
 }
 
 /**
@@ -193,12 +196,17 @@ export const runTracked = <A, E>(program: Effect.Effect<A, E>, options: RunOptio
     const started = Date.now()
     let ended = started
     let metrics: ReadonlyArray<MetricPair.MetricPair.Untyped> = []
-    const value = yield* recordingSpans(program, spans).pipe(
+    let resource: Readonly<Record<string, unknown>> = {}
+    const noteResource = Effect.map(OtelResource.Resource, (built) => {
+      resource = { ...built.attributes }
+    })
+    const value = yield* recordingSpans(Effect.zipRight(noteResource, program), spans).pipe(
       Effect.ensuring(Effect.sync(() => {
         ended = Date.now()
         metrics = Metric.unsafeSnapshot()
       })),
-      Effect.provide(layer),
+      // A scenario's options are valid: an `InvalidTrackingConfig` here is a bug in the test.
+      Effect.provide(Layer.orDie(layer)),
       Effect.withConfigProvider(config)
     )
     const released = Date.now()
@@ -208,7 +216,8 @@ export const runTracked = <A, E>(program: Effect.Effect<A, E>, options: RunOptio
       spans: spans.map(sdkSpanOf),
       metrics,
       runMillis: ended - started,
-      shutdownMillis: released - ended
+      shutdownMillis: released - ended,
+      resource
     }
   })
 
@@ -237,3 +246,76 @@ export const demoProgram: Effect.Effect<DemoResult> = Effect.gen(function*() {
   Effect.scoped,
   Logger.withMinimumLogLevel(LogLevel.Warning)
 )
+
+// --- the library's metrics as series ------------------------------------------------------------------------------
+
+/** One series' total: a counter's value, or a histogram's count, sum and per-bucket (not cumulative) counts. */
+export type SeriesTotal =
+  | { readonly _tag: "Sum"; readonly value: number }
+  | { readonly _tag: "Histogram"; readonly count: number; readonly sum: number; readonly counts: ReadonlyArray<number> }
+
+/** A series' identity on either side of the wire: the metric name and its attributes, every value as a string. */
+export const seriesKey = (name: string, attributes: Readonly<Record<string, unknown>>): string =>
+  `${name} ${
+    JSON.stringify(
+      Object.entries(attributes).map(([key, value]) => [key, String(value)]).sort(([a], [b]) => a < b ? -1 : 1)
+    )
+  }`
+
+/** The library's metrics (`Metrics.units`) in an Effect registry snapshot, by series. */
+export const librarySeries = (
+  metrics: ReadonlyArray<MetricPair.MetricPair.Untyped>
+): Map<string, SeriesTotal> => {
+  const series = new Map<string, SeriesTotal>()
+  for (const { metricKey, metricState } of metrics) {
+    if (!Metrics.units.has(metricKey.name)) continue
+    const key = seriesKey(metricKey.name, Object.fromEntries(metricKey.tags.map((tag) => [tag.key, tag.value])))
+    const state = metricState as {
+      readonly count?: number | bigint
+      readonly sum?: number
+      readonly buckets?: ReadonlyArray<readonly [number, number]>
+    }
+    if (state.buckets !== undefined) {
+      // Effect's buckets are cumulative (count <= boundary); OTLP's are per bucket.
+      const counts = state.buckets.map(([, count], i) => count - (i === 0 ? 0 : state.buckets![i - 1][1]))
+      series.set(key, { _tag: "Histogram", count: Number(state.count), sum: state.sum ?? 0, counts })
+    } else if (state.count !== undefined) {
+      series.set(key, { _tag: "Sum", value: Number(state.count) })
+    }
+  }
+  return series
+}
+
+/** What a replica (or any run) recorded of the library's metrics, in the terms its PromQL checks read. */
+export interface Totals {
+  readonly costUsd: number
+  readonly attempts: Readonly<Record<string, number>>
+  readonly tokens: Readonly<Record<string, number>>
+  readonly calls: number
+}
+
+export const totalsOf = (metrics: ReadonlyArray<MetricPair.MetricPair.Untyped>): Totals => {
+  let costUsd = 0
+  let calls = 0
+  const attempts: Record<string, number> = {}
+  const tokens: Record<string, number> = {}
+  for (const { metricKey, metricState } of metrics) {
+    const tag = (key: string) => metricKey.tags.find((t) => t.key === key)?.value ?? ""
+    const state = metricState as { readonly count?: number | bigint; readonly sum?: number }
+    switch (metricKey.name) {
+      case "botanu.gen_ai.cost":
+        costUsd += Number(state.count ?? 0)
+        break
+      case "botanu.gen_ai.attempts":
+        attempts[tag("status")] = (attempts[tag("status")] ?? 0) + Number(state.count ?? 0)
+        break
+      case "gen_ai.client.token.usage":
+        tokens[tag("gen_ai.token.type")] = (tokens[tag("gen_ai.token.type")] ?? 0) + (state.sum ?? 0)
+        break
+      case "gen_ai.client.operation.duration":
+        calls += Number(state.count ?? 0)
+        break
+    }
+  }
+  return { costUsd, attempts, tokens, calls }
+}

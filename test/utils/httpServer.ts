@@ -9,7 +9,7 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import type * as Scope from "effect/Scope"
 import { createServer, type IncomingMessage, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
-import { TrackingTest } from "../../src/index.js"
+import { CostLedger, HttpPropagation, TrackingTest } from "../../src/index.js"
 
 const toRequest = async (incoming: IncomingMessage, base: string): Promise<Request> => {
   const headers = new Headers()
@@ -61,16 +61,21 @@ export const serveWebHandler = (
     (server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   )
 
-type Services = TrackingTest.TrackingTest | Resource.Resource | HttpClient.HttpClient
+type Services = TrackingTest.TrackingTest | Resource.Resource | HttpClient.HttpClient | CostLedger.CostLedger
 
 /**
  * Another "service": an @effect/platform app served over real HTTP with its own `TrackingTest.layer` (its own
- * tracer provider and exporter) and its own `HttpClient`, so that the only thing it shares with its caller is what
- * travels in headers.
+ * tracer provider and exporter), its own `CostLedger` and its own `HttpClient`, so that the only thing it shares
+ * with its caller is what travels in headers. With `propagateTo`, its client is `HttpPropagation.layerClient`'s.
  */
 export const serveApp = <E>(
   app: HttpApp.Default<E, Services | Scope.Scope>,
-  middleware?: HttpMiddleware.HttpMiddleware
+  middleware?: HttpMiddleware.HttpMiddleware,
+  options?: {
+    readonly propagateTo?: ReadonlyArray<string | RegExp>
+    /** More of the service's setup, such as `Layer.locallyScoped(Headers.currentRedactedNames, ...)`. */
+    readonly layer?: Layer.Layer<never>
+  }
 ): Effect.Effect<
   { readonly url: string; readonly runtime: ManagedRuntime.ManagedRuntime<Services, never> },
   never,
@@ -78,7 +83,14 @@ export const serveApp = <E>(
 > =>
   Effect.gen(function*() {
     const runtime = yield* Effect.acquireRelease(
-      Effect.sync(() => ManagedRuntime.make(Layer.merge(TrackingTest.layer, FetchHttpClient.layer))),
+      Effect.sync(() => {
+        const client = options?.propagateTo === undefined
+          ? FetchHttpClient.layer
+          : HttpPropagation.layerClient({ propagateTo: options.propagateTo }).pipe(Layer.provide(FetchHttpClient.layer))
+        return ManagedRuntime.make(
+          Layer.mergeAll(TrackingTest.layer, CostLedger.layer, client, options?.layer ?? Layer.empty)
+        )
+      }),
       (runtime) => Effect.promise(() => runtime.dispose())
     )
     const handler = HttpApp.toWebHandlerRuntime(yield* Effect.promise(() => runtime.runtime()))(app, middleware)
