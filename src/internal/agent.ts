@@ -21,9 +21,8 @@ import {
 } from "../Attributes.js"
 import { ModelOperation } from "../ModelOperation.js"
 import { errorMessage } from "./errors.js"
-import { toUsd } from "./pricing.js"
 import { resolve as resolveProvider } from "./provider.js"
-import { RunTotals } from "./runTotals.js"
+import { RunTotals, type TotalsKeys, writeTotals } from "./runTotals.js"
 import { forEachAttribute, optionalString, requiredName } from "./sanitize.js"
 import { SpanRecorder } from "./spanRecorder.js"
 import * as trackedSpan from "./trackedSpan.js"
@@ -41,6 +40,15 @@ export interface AgentPlan {
 }
 
 const spanOptions: Tracer.SpanOptions = { kind: "internal", captureStackTrace: false }
+
+const agentTotalsKeys: TotalsKeys = {
+  costUsd: AgentCostUsd,
+  inputTokens: AgentInputTokens,
+  outputTokens: AgentOutputTokens,
+  llmCalls: AgentLlmCalls,
+  toolCalls: AgentToolCalls,
+  unpricedCalls: AgentUnpricedCalls
+}
 
 /**
  * Each option is read on its own, so that a hostile one (a getter that throws) costs that option only, as a
@@ -117,12 +125,7 @@ export class AgentState extends SpanRecorder implements trackedSpan.TrackedCall 
   readonly end = (exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined => {
     try {
       const totals = this.totals
-      this.set(AgentCostUsd, toUsd(totals.cost))
-      this.set(AgentInputTokens, totals.inputTokens)
-      this.set(AgentOutputTokens, totals.outputTokens)
-      this.set(AgentLlmCalls, totals.llmCalls)
-      this.set(AgentToolCalls, totals.toolCalls)
-      if (totals.unpricedCalls > 0) this.set(AgentUnpricedCalls, totals.unpricedCalls)
+      writeTotals(this, totals, agentTotalsKeys)
       this.finish(exit)
       // Exactly once, when this agent is done: the enclosing agent never sees these calls any other way.
       this.parent?.totals.add(totals)

@@ -44,8 +44,8 @@ import {
 import { ModelOperation } from "../ModelOperation.js"
 import type { OutcomeStatus as OutcomeStatusValue } from "../Outcome.js"
 import type { RunContext } from "../Workflow.js"
-import { toUsd } from "./pricing.js"
 import { CurrentRun, currentRunLink, currentRunState, RunState, runTracer } from "./runState.js"
+import { type TotalsKeys, writeTotals } from "./runTotals.js"
 import { describe, optionalString, requiredName } from "./sanitize.js"
 import { endSpan, SpanRecorder } from "./spanRecorder.js"
 
@@ -160,6 +160,15 @@ export const enter = <A, E, R>(
     return Effect.locally(Effect.withTracer(self, tracer), FiberRef.currentContext, context)
   })
 
+const runTotalsKeys: TotalsKeys = {
+  costUsd: RunCostUsd,
+  inputTokens: RunInputTokens,
+  outputTokens: RunOutputTokens,
+  llmCalls: RunLlmCalls,
+  toolCalls: RunToolCalls,
+  unpricedCalls: RunUnpricedCalls
+}
+
 const defaultOutcome = (exit: Exit.Exit<unknown, unknown>): OutcomeStatusValue =>
   exit._tag === "Success" ? "success" : Cause.isInterruptedOnly(exit.cause) ? "canceled" : "failed"
 
@@ -187,12 +196,7 @@ const complete = (
     if (!state.outcomeEmitted) recorder.set(OutcomeStatus, defaultOutcome(exit))
     recorder.set(RunDurationMs, durationMs)
     const totals = state.totals
-    recorder.set(RunCostUsd, toUsd(totals.cost))
-    recorder.set(RunInputTokens, totals.inputTokens)
-    recorder.set(RunOutputTokens, totals.outputTokens)
-    recorder.set(RunLlmCalls, totals.llmCalls)
-    recorder.set(RunToolCalls, totals.toolCalls)
-    if (totals.unpricedCalls > 0) recorder.set(RunUnpricedCalls, totals.unpricedCalls)
+    writeTotals(recorder, totals, runTotalsKeys)
     // Exactly once, when the nested run is done: the parent never sees these calls any other way.
     state.parent?.totals.add(totals)
   } catch {

@@ -1,3 +1,6 @@
+import type * as OtelApi from "@opentelemetry/api"
+import { toUsd } from "./pricing.js"
+
 /**
  * What a set of calls adds up to: one run's, or one row of the `CostLedger`. Cost is exact (attodollars); the run span gets it as USD once, at the end.
  *
@@ -28,4 +31,37 @@ export class RunTotals {
     this.toolCalls += other.toolCalls
     this.unpricedCalls += other.unpricedCalls
   }
+}
+
+/**
+ * The span attributes one kind of roll-up (a run's, an agent's) writes its totals under.
+ *
+ * @internal
+ */
+export interface TotalsKeys {
+  readonly costUsd: string
+  readonly inputTokens: string
+  readonly outputTokens: string
+  readonly llmCalls: string
+  readonly toolCalls: string
+  readonly unpricedCalls: string
+}
+
+/**
+ * Writes a roll-up's totals onto its span, the cost as USD once: every count always, unpriced calls only when some
+ * calls could not be priced.
+ *
+ * @internal
+ */
+export const writeTotals = (
+  recorder: { set(key: string, value: OtelApi.AttributeValue): void },
+  totals: RunTotals,
+  keys: TotalsKeys
+): void => {
+  recorder.set(keys.costUsd, toUsd(totals.cost))
+  recorder.set(keys.inputTokens, totals.inputTokens)
+  recorder.set(keys.outputTokens, totals.outputTokens)
+  recorder.set(keys.llmCalls, totals.llmCalls)
+  recorder.set(keys.toolCalls, totals.toolCalls)
+  if (totals.unpricedCalls > 0) recorder.set(keys.unpricedCalls, totals.unpricedCalls)
 }
