@@ -14,31 +14,14 @@ import {
   trackToolCall
 } from "../src/index.js"
 import type { ToolCallOptions } from "../src/index.js"
+import { atto, flatPrices } from "./utils/flatPrices.js"
 import { uniqueName } from "./utils/metrics.js"
 import { spanNamed, warningsOf } from "./utils/spans.js"
 
 class RateLimitError extends Data.TaggedError("RateLimitError")<{ readonly message: string }> {}
 class AgentGaveUp extends Data.TaggedError("AgentGaveUp")<{ readonly message: string }> {}
 
-// $2.50 / $10.00 per million input / output tokens for every model below, so that each expected amount is worked
-// out by hand: 2.5e12 and 1e13 attodollars a token.
-const atto = (input: number, output: number) =>
-  BigInt(input) * BigInt(2_500_000_000_000) + BigInt(output) * BigInt(10_000_000_000_000)
-
-const tracking = (models: ReadonlyArray<string>) =>
-  Layer.merge(
-    TrackingTest.layer,
-    Layer.succeed(
-      Pricing.Pricing,
-      Pricing.makeCustom({
-        prices: models.map((model) => ({
-          provider: "openai",
-          model,
-          prices: { inputPerMillion: 2.5, outputPerMillion: 10 }
-        }))
-      })
-    )
-  )
+const tracking = (models: ReadonlyArray<string>) => Layer.merge(TrackingTest.layer, flatPrices(models))
 
 /** A chat call that reports its tokens by hand. */
 const chat = (model: string, inputTokens: number, outputTokens: number) =>

@@ -8,7 +8,6 @@ import {
   fallbackTracked,
   llmInstrumented,
   LlmTracker,
-  Pricing,
   retryTracked,
   TrackingTest,
   trackLlmCall,
@@ -16,31 +15,14 @@ import {
   trackToolCall
 } from "../src/index.js"
 import { fixture, openaiChatChunks } from "./utils/fakeProvider.js"
+import { atto, flatPrices } from "./utils/flatPrices.js"
 import { attemptsByStatus, uniqueName } from "./utils/metrics.js"
 import { spanNamed, warningsOf } from "./utils/spans.js"
 
 class RateLimitError extends Data.TaggedError("RateLimitError")<{ readonly message: string }> {}
 
-// $2.50 / $10.00 per million input / output tokens for every model below (no cache prices: cached input is input),
-// so that each expected amount is worked out by hand: 2.5e12 and 1e13 attodollars a token.
-const atto = (input: number, output: number) =>
-  BigInt(input) * BigInt(2_500_000_000_000) + BigInt(output) * BigInt(10_000_000_000_000)
-
 const tracking = (models: ReadonlyArray<string>) =>
-  Layer.mergeAll(
-    TrackingTest.layer,
-    CostLedger.layer,
-    Layer.succeed(
-      Pricing.Pricing,
-      Pricing.makeCustom({
-        prices: models.map((model) => ({
-          provider: "openai",
-          model,
-          prices: { inputPerMillion: 2.5, outputPerMillion: 10 }
-        }))
-      })
-    )
-  )
+  Layer.mergeAll(TrackingTest.layer, CostLedger.layer, flatPrices(models))
 
 const inRun = botanuWorkflow("nested", { eventId: "e-1", customerId: "acme" })
 

@@ -156,6 +156,10 @@ export class UnitAwareProducer implements MetricProducer {
   }
 }
 
+const isNumber = (value: number | Histogram): value is number => typeof value === "number"
+const isHistogram = (value: number | Histogram): value is Histogram => typeof value === "object"
+const never = () => false
+
 const seriesKey = (name: string, attributes: object): string => `${name}\u0000${JSON.stringify(attributes)}`
 
 /** One collection: the series of the previous one in, those of this one out. */
@@ -170,6 +174,26 @@ class Collection {
     private readonly temporalityOf: AggregationTemporalitySelector
   ) {}
 
+  /**
+   * Carries one point's series into this collection: its value at the previous collection (`undefined` for a new
+   * series or one that was `reset`) and the start of its cumulative points.
+   */
+  private observe<V extends number | Histogram>(
+    name: string,
+    point: { readonly attributes: object; readonly endTime: HrTime; readonly value: V },
+    isValue: (value: number | Histogram) => value is V,
+    reset: (prior: V, value: V) => boolean
+  ): { readonly prior: V | undefined; readonly start: HrTime } {
+    this.time ??= point.endTime
+    const key = seriesKey(name, point.attributes)
+    const series = this.previous.get(key)
+    const known = series !== undefined && isValue(series.value) ? series.value : undefined
+    const prior = known !== undefined && reset(known, point.value) ? undefined : known
+    const start = series === undefined || (known !== undefined && prior === undefined) ? this.since : series.start
+    this.next.set(key, { start, value: point.value })
+    return { prior, start }
+  }
+
   /** The metric as its reader selects it, or `undefined` when a delta metric has nothing new. */
   add(metric: MetricData): MetricData | undefined {
     switch (metric.dataPointType) {
@@ -180,19 +204,18 @@ class Collection {
         const delta = temporality === AggregationTemporality.DELTA
         const dataPoints: typeof metric.dataPoints = []
         for (const point of metric.dataPoints) {
-          this.time ??= point.endTime
-          const key = seriesKey(metric.descriptor.name, point.attributes)
-          const prior = this.previous.get(key)
-          const priorValue = typeof prior?.value === "number" ? prior.value : undefined
           // A monotonic sum that went down was reset: it starts again (Effect's registry never does this).
-          const reset = priorValue !== undefined && metric.isMonotonic && point.value < priorValue
-          const start = prior === undefined || reset ? this.since : prior.start
-          this.next.set(key, { start, value: point.value })
+          const { prior, start } = this.observe(
+            metric.descriptor.name,
+            point,
+            isNumber,
+            (before, after) => metric.isMonotonic && after < before
+          )
           if (!delta) {
             dataPoints.push({ ...point, startTime: start })
             continue
           }
-          const value = priorValue === undefined || reset ? point.value : point.value - priorValue
+          const value = prior === undefined ? point.value : point.value - prior
           if (value !== 0) dataPoints.push({ ...point, startTime: this.since, value })
         }
         if (delta && dataPoints.length === 0) return undefined
@@ -203,20 +226,17 @@ class Collection {
         const delta = temporality === AggregationTemporality.DELTA
         const dataPoints: typeof metric.dataPoints = []
         for (const point of metric.dataPoints) {
-          this.time ??= point.endTime
-          const key = seriesKey(metric.descriptor.name, point.attributes)
-          const prior = this.previous.get(key)
-          const priorValue = typeof prior?.value === "object" ? prior.value : undefined
-          const reset = priorValue !== undefined && !sameBuckets(priorValue, point.value)
-          const start = prior === undefined || reset ? this.since : prior.start
-          this.next.set(key, { start, value: point.value })
+          const { prior, start } = this.observe(
+            metric.descriptor.name,
+            point,
+            isHistogram,
+            (before, after) => !sameBuckets(before, after)
+          )
           if (!delta) {
             dataPoints.push({ ...point, startTime: start })
             continue
           }
-          const value = priorValue === undefined || reset || priorValue.count === 0
-            ? point.value
-            : histogramDelta(priorValue, point.value)
+          const value = prior === undefined || prior.count === 0 ? point.value : histogramDelta(prior, point.value)
           if (value.count > 0) dataPoints.push({ ...point, startTime: this.since, value })
         }
         if (delta && dataPoints.length === 0) return undefined
@@ -226,10 +246,7 @@ class Collection {
         // A gauge is its last value whatever the temporality; only its start time is the series'.
         const dataPoints: typeof metric.dataPoints = []
         for (const point of metric.dataPoints) {
-          this.time ??= point.endTime
-          const key = seriesKey(metric.descriptor.name, point.attributes)
-          const start = this.previous.get(key)?.start ?? this.since
-          this.next.set(key, { start, value: point.value })
+          const { start } = this.observe(metric.descriptor.name, point, isNumber, never)
           dataPoints.push({ ...point, startTime: start })
         }
         return { ...metric, aggregationTemporality: this.temporalityOf(InstrumentType.GAUGE), dataPoints }
