@@ -9,7 +9,9 @@
  *      cost (priced from the catalogue) on;
  *   4. the equivalent work done directly with the OpenTelemetry JS SDK (tracer + meter, no Effect): the floor.
  *
- * Then the heap after GC around 200,000 tracked calls across 50 models.
+ * Then the heap after GC around 200,000 tracked calls across 50 models; then around tracked calls with 50,000
+ * distinct model names (as an app that takes model names from its callers would make), and the series each metric
+ * has after them in Effect's registry, which keeps every series it is given: bounded at 2,000 per metric.
  *
  * Run: `npm run bench` (full) or `npm run bench -- --short` (CI: checks that it completes, not its timing). The
  * script and the library are compiled with tsc first, so that what is timed is the JavaScript users run.
@@ -23,7 +25,7 @@ import {
   type ReadableSpan,
   type SpanExporter
 } from "@opentelemetry/sdk-trace-base"
-import { Effect, Layer, ManagedRuntime } from "effect"
+import { Effect, Layer, Logger, LogLevel, ManagedRuntime, Metric } from "effect"
 import { LlmTracker, Metrics, Pricing, Tracking, TrackingTest, trackLlmCall } from "../src/index.js"
 
 const short = process.argv.includes("--short")
@@ -33,6 +35,7 @@ const calls = short ? 2_000 : 20_000
 const rounds = short ? 2 : 15
 const heapCalls = short ? 5_000 : 200_000
 const heapModels = 50
+const leakModels = short ? 5_000 : 50_000
 
 class NoopExporter implements SpanExporter {
   export(_spans: Array<ReadableSpan>, done: (result: { code: ExportResultCode }) => void): void {
@@ -177,6 +180,8 @@ const microsPerSdkCall = (): number => {
   return Number(process.hrtime.bigint() - start) / 1e3 / calls
 }
 
+const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(2)
+
 const median = (values: Array<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
 const gc = (globalThis as { gc?: () => void }).gc
@@ -241,6 +246,24 @@ const main = async () => {
     for (let i = 0; i < heapCalls; i++) yield* models[i % heapModels]
   }))
   const after = heapAfterGc()
+
+  // Names no price knows, so that the unknown-model warnings see them too (not printed: the level is None).
+  const leak = (from: number, to: number) =>
+    runtime.runPromise(
+      Effect.gen(function*() {
+        for (let i = from; i < to; i++) yield* trackedFor(`leak-model-${i}`)
+      }).pipe(Logger.withMinimumLogLevel(LogLevel.None))
+    )
+  const leakBefore = heapAfterGc()
+  await leak(0, leakModels / 2)
+  const leakMiddle = heapAfterGc()
+  await leak(leakModels / 2, leakModels)
+  const leakAfter = heapAfterGc()
+  const seriesByMetric = new Map(Array.from(Metrics.units.keys(), (name) => [name, 0]))
+  for (const { metricKey } of Metric.unsafeSnapshot()) {
+    const count = seriesByMetric.get(metricKey.name)
+    if (count !== undefined) seriesByMetric.set(metricKey.name, count + 1)
+  }
   await runtime.dispose()
   await sdkTracerProvider.shutdown()
   await sdkMeterProvider.shutdown()
@@ -259,7 +282,15 @@ const main = async () => {
     `ratio 3/4                         ${median(trackedOverSdk).toFixed(2)}`,
     `heap growth after GC, ${heapCalls} tracked calls over ${heapModels} models: ${
       ((after - before) / 1024 / 1024).toFixed(2)
-    } MiB${gc === undefined ? " (run with --expose-gc for a real figure)" : ""}`
+    } MiB${gc === undefined ? " (run with --expose-gc for a real figure)" : ""}`,
+    `heap growth after GC, ${leakModels} tracked calls over ${leakModels} distinct model names: ${
+      mib(leakAfter - leakBefore)
+    } MiB, ${Math.round((leakAfter - leakBefore) / leakModels)} bytes/model (the last ${leakModels / 2} names: ${
+      mib(leakAfter - leakMiddle)
+    } MiB)${short ? ` [short mode: ${leakModels} names, not 50000]` : ""}`,
+    `series per metric after them (cap 2000): ${
+      Array.from(seriesByMetric, ([name, count]) => `${name} ${count}`).join(", ")
+    }`
   ]
   process.stdout.write(`${lines.join("\n")}\n`)
 }

@@ -670,7 +670,7 @@ export const CostReasoningUsd = "botanu.cost.reasoning_usd" as const
  */
 export const CostPricingSource = "botanu.cost.pricing_source" as const
 /**
- * `priced`, `unknown_model`, `no_usage`, `custom` or `free`.
+ * `priced`, `unknown_model`, `no_usage`, `custom`, `free`, `invalid_price` or `invalid_cost` (see `Pricing.CostStatus`).
  *
  * @since 0.1.0
  * @category cost
@@ -776,3 +776,26 @@ export const UsagePartial = "botanu.usage.partial" as const
  * @category streaming
  */
 export const StreamChunks = "botanu.stream.chunks" as const
+
+// --- late outcomes -----------------------------------------------------------------------------------------------
+
+/**
+ * A log annotation, `true` on the record of an outcome emitted after its run completed (or, outside a run, after
+ * the current span ended): the outcome is in the record only, not on any span.
+ *
+ * @since 0.1.0
+ * @category outcomes
+ */
+export const OutcomeLate = "botanu.outcome.late" as const
+
+// --- metric overflow ---------------------------------------------------------------------------------------------
+
+/**
+ * The one attribute of a metric's overflow series, `true`: once a metric has as many series as its cardinality
+ * limit allows (2,000, the OpenTelemetry SDK's default), values with a new combination of attributes are recorded
+ * there, so that totals over all series stay exact. The OpenTelemetry SDK's own name and convention.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const OtelMetricOverflow = "otel.metric.overflow" as const

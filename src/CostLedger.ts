@@ -2,13 +2,18 @@
  * An in-process ledger of what LLM calls cost, by customer, workflow, provider and model, for an app that wants
  * "spend per customer today" without a backend. Optional: provide `CostLedger.layer` and read `snapshot`.
  *
+ * Bounded: each dimension keeps at most `maxKeys` keys of its own (10,000 by default, see `layerWith`), and the
+ * calls of any further key are added to one `_other` row, so that the totals stay exact whatever names callers send.
+ *
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { maxLedgerKeys } from "./internal/limits.js"
 import { toUsd } from "./internal/pricing.js"
 import { RunTotals } from "./internal/runTotals.js"
+import { otherCustomers } from "./Metrics.js"
 
 /**
  * @since 0.1.0
@@ -30,7 +35,8 @@ export interface Totals {
 }
 
 /**
- * Calls outside a workflow run are filed under the customer and workflow `(none)`.
+ * Calls outside a workflow run are filed under the customer and workflow `(none)`. A dimension that has reached its
+ * `maxKeys` files the calls of new keys under `_other` (`CostLedger.other`).
  *
  * @since 0.1.0
  * @category models
@@ -97,60 +103,111 @@ const totalsOf = (totals: RunTotals): Totals => ({
 const addEntry = (totals: RunTotals, entry: Entry): void =>
   totals.addCall(entry.cost, entry.inputTokens, entry.outputTokens, entry.unpriced)
 
-const addTo = (map: Map<string, RunTotals>, key: string, entry: Entry): void => {
-  let totals = map.get(key)
-  if (totals === undefined) {
-    totals = new RunTotals()
-    map.set(key, totals)
-  }
-  addEntry(totals, entry)
-}
-
-const freeze = (map: Map<string, RunTotals>): ReadonlyMap<string, Totals> =>
-  new Map(Array.from(map, ([key, totals]) => [key, totalsOf(totals)]))
+/**
+ * The key of the row that, in each dimension, holds the calls of the keys past `maxKeys`: `_other`, the value
+ * `Metrics.otherCustomers` gives customers beyond the allowed set on the cost metric. A key of that very name is
+ * added to the same row.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const other: string = otherCustomers
 
 /**
- * A fresh, empty ledger.
+ * @since 0.1.0
+ * @category models
+ */
+export interface LedgerOptions {
+  /**
+   * The most keys of their own in each dimension (`byCustomer`, `byWorkflow`, `byProvider`, `byModel`, each on its
+   * own); past it, the calls of a new key are added to that dimension's `other` row, so that the totals stay exact
+   * and the ledger stops growing. Defaults to 10,000; `Infinity` keeps every key, for keys known to be bounded.
+   */
+  readonly maxKeys?: number | undefined
+}
+
+/** One dimension: its own keys up to the bound, then `other`. */
+class Rows {
+  private readonly rows = new Map<string, RunTotals>()
+  constructor(private readonly maxKeys: number) {}
+
+  add(key: string, entry: Entry): void {
+    let totals = this.rows.get(key)
+    if (totals === undefined) {
+      // `other` itself is not one of the keys counted: it is the one row past the bound.
+      const own = this.rows.has(other) ? this.rows.size - 1 : this.rows.size
+      const row = key !== other && own >= this.maxKeys ? other : key
+      totals = this.rows.get(row)
+      if (totals === undefined) {
+        totals = new RunTotals()
+        this.rows.set(row, totals)
+      }
+    }
+    addEntry(totals, entry)
+  }
+
+  freeze(): ReadonlyMap<string, Totals> {
+    return new Map(Array.from(this.rows, ([key, totals]) => [key, totalsOf(totals)]))
+  }
+}
+
+const keysBound = (maxKeys: number | undefined): number =>
+  maxKeys === undefined || Number.isNaN(maxKeys) ? maxLedgerKeys : Math.max(0, Math.floor(maxKeys))
+
+/**
+ * A fresh, empty ledger, bounded by `options.maxKeys` (see `LedgerOptions`).
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (): CostLedger.Service => {
+export const make = (options: LedgerOptions = {}): CostLedger.Service => {
+  const maxKeys = keysBound(options.maxKeys)
   let total = new RunTotals()
-  const byCustomer = new Map<string, RunTotals>()
-  const byWorkflow = new Map<string, RunTotals>()
-  const byProvider = new Map<string, RunTotals>()
-  const byModel = new Map<string, RunTotals>()
+  let byCustomer = new Rows(maxKeys)
+  let byWorkflow = new Rows(maxKeys)
+  let byProvider = new Rows(maxKeys)
+  let byModel = new Rows(maxKeys)
   return {
     record: (entry) => {
       addEntry(total, entry)
-      addTo(byCustomer, entry.customerId ?? none, entry)
-      addTo(byWorkflow, entry.workflow ?? none, entry)
-      addTo(byProvider, entry.provider, entry)
-      addTo(byModel, `${entry.provider}/${entry.model}`, entry)
+      byCustomer.add(entry.customerId ?? none, entry)
+      byWorkflow.add(entry.workflow ?? none, entry)
+      byProvider.add(entry.provider, entry)
+      byModel.add(`${entry.provider}/${entry.model}`, entry)
     },
     snapshot: Effect.sync(() => ({
       total: totalsOf(total),
-      byCustomer: freeze(byCustomer),
-      byWorkflow: freeze(byWorkflow),
-      byProvider: freeze(byProvider),
-      byModel: freeze(byModel)
+      byCustomer: byCustomer.freeze(),
+      byWorkflow: byWorkflow.freeze(),
+      byProvider: byProvider.freeze(),
+      byModel: byModel.freeze()
     })),
     reset: Effect.sync(() => {
       total = new RunTotals()
-      byCustomer.clear()
-      byWorkflow.clear()
-      byProvider.clear()
-      byModel.clear()
+      byCustomer = new Rows(maxKeys)
+      byWorkflow = new Rows(maxKeys)
+      byProvider = new Rows(maxKeys)
+      byModel = new Rows(maxKeys)
     })
   }
 }
 
 /**
+ * A ledger with options: `CostLedger.layerWith({ maxKeys: 50_000 })`.
+ *
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<CostLedger> = Layer.sync(CostLedger, make)
+export const layerWith = (options: LedgerOptions = {}): Layer.Layer<CostLedger> =>
+  Layer.sync(CostLedger, () => make(options))
+
+/**
+ * A ledger with the default bound of 10,000 keys per dimension.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<CostLedger> = layerWith()
 
 /**
  * @since 0.1.0

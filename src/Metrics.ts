@@ -7,12 +7,19 @@
  * server (`server.address`, `server.port`, on the `gen_ai.client.*` metrics), the operation, the token type, the
  * status and the error type; never from ids, customers or free text.
  *
+ * Series are bounded too, since Effect's metric registry keeps every series for the life of the process: each
+ * metric has at most 2,000 (the OpenTelemetry SDK's default cardinality limit). Past 1,999 label combinations of
+ * its own, a metric records new ones in one overflow series whose only attribute is `otel.metric.overflow=true`
+ * (the SDK's convention), so that its totals over all series stay exact. The library's exporters write that value
+ * as the boolean `true`; an app's own `NodeSdk.layer` (the stock @effect/opentelemetry producer) as the string.
+ *
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
+import { maxSeriesPerMetric } from "./internal/limits.js"
 
 /**
  * Token bucket boundaries of the semantic conventions: 1, 4, 16, ... 67108864.
@@ -161,6 +168,20 @@ export const cost: Metric.Metric.Counter<number> = Metric.counter("botanu.gen_ai
 })
 
 /**
+ * `botanu.outcomes.late` (monotonic counter, `{outcome}`): outcomes emitted after their run completed (or, outside a
+ * run, after their span ended), by workflow and outcome status. Such an outcome cannot go onto its ended span: it is
+ * recorded in a warning log record with the run's ids (see `emitOutcome`), and counted here, so that a backend that
+ * gets no logs still sees that outcomes arrive late.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const lateOutcomes: Metric.Metric.Counter<number> = Metric.counter("botanu.outcomes.late", {
+  description: "Outcomes emitted after their run completed, recorded in a log record only",
+  incremental: true
+})
+
+/**
  * The OpenTelemetry unit of each metric above, by name.
  *
  * @since 0.1.0
@@ -174,7 +195,8 @@ export const units: ReadonlyMap<string, string> = new Map([
   ["botanu.gen_ai.attempts", "{attempt}"],
   ["botanu.tool.duration", "s"],
   ["botanu.tool.executions", "{execution}"],
-  ["botanu.gen_ai.cost", "USD"]
+  ["botanu.gen_ai.cost", "USD"],
+  ["botanu.outcomes.late", "{outcome}"]
 ])
 
 /**
@@ -207,7 +229,10 @@ export class CostByCustomer extends Context.Reference<CostByCustomer>()("@botanu
 
 /**
  * Turns on cost by customer for a bounded set: the listed `customers`, or the first `maxCustomers` distinct
- * customers seen (per layer build); every other customer is recorded as `_other`.
+ * customers seen (per layer build, at most 2,000: the series a metric has, past which customers could not have one
+ * of their own anyway); every other customer is recorded as `_other`. Like every metric of the library,
+ * `botanu.gen_ai.cost` has at most 2,000 series: past that, new combinations of model and customer are recorded in
+ * its one overflow series (`otel.metric.overflow=true`).
  *
  * @since 0.1.0
  * @category layers
@@ -221,7 +246,8 @@ export const layerCostByCustomer = (
       return { labelFor: (customerId) => allowed.has(customerId) ? customerId : otherCustomers }
     }
     const seen = new Set<string>()
-    const max = Math.max(0, Math.floor(options.maxCustomers))
+    // The customers remembered are bounded like the series they label, whatever number is given.
+    const max = Math.min(maxSeriesPerMetric, Math.max(0, Math.floor(options.maxCustomers)))
     return {
       labelFor: (customerId) => {
         if (seen.has(customerId)) return customerId

@@ -20,7 +20,7 @@ import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { ServerPort } from "../Attributes.js"
+import { OtelMetricOverflow, ServerPort } from "../Attributes.js"
 import { units } from "../Metrics.js"
 import * as Version from "./version.js"
 
@@ -290,23 +290,28 @@ const histogramDelta = (before: Histogram, after: Histogram): Histogram => {
   return value
 }
 
-// --- units and integer ports --------------------------------------------------------------------------------------
+// --- units and typed attributes -----------------------------------------------------------------------------------
 
 const withUnit = (metric: MetricData): MetricData => {
   const unit = units.get(metric.descriptor.name)
   if (unit === undefined) return metric
-  return { ...metric, descriptor: { ...metric.descriptor, unit }, ...withIntegerPorts(metric) } as MetricData
+  return { ...metric, descriptor: { ...metric.descriptor, unit }, ...withTypedAttributes(metric) } as MetricData
 }
 
-// Effect's metric labels are strings; `server.port` is an integer attribute in the conventions, so the metrics that
-// carry it export it as one. Only the data points that have it are copied.
-const withIntegerPorts = (metric: MetricData): Partial<MetricData> => {
+// Effect's metric labels are strings: `server.port` is an integer attribute in the conventions, and the overflow
+// series' `otel.metric.overflow` the boolean `true` (as the OpenTelemetry SDK writes it), so the metrics that carry
+// them export them so. Only the data points that have one are copied.
+const withTypedAttributes = (metric: MetricData): Partial<MetricData> => {
   let changed = false
   const dataPoints = (metric.dataPoints as Array<MetricData["dataPoints"][number]>).map((point) => {
     const port = point.attributes[ServerPort]
-    if (typeof port !== "string") return point
+    const overflow = point.attributes[OtelMetricOverflow]
+    if (typeof port !== "string" && overflow !== "true") return point
     changed = true
-    return { ...point, attributes: { ...point.attributes, [ServerPort]: Number(port) } }
+    const attributes = { ...point.attributes }
+    if (typeof port === "string") attributes[ServerPort] = Number(port)
+    if (overflow === "true") attributes[OtelMetricOverflow] = true
+    return { ...point, attributes }
   })
   return changed ? { dataPoints } as Partial<MetricData> : {}
 }
