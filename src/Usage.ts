@@ -8,9 +8,15 @@ import * as internal from "./internal/usage.js"
 import { resolveUsageFrom } from "./internal/usageFrom.js"
 
 /**
- * What one response says about a call, in the fields of `LlmTracker`. Counts are as the API reports them:
- * `inputIncludesCache` says whether `inputTokens` already includes cache reads and writes (tracking adds them when
- * it does not). `warnings` lists what could not be read.
+ * What one response says about a call, in the fields of `LlmTracker`. Counts are the API's, with its input
+ * semantics: `inputIncludesCache` says whether `inputTokens` already includes cache reads and writes (tracking adds
+ * them when it does not). `warnings` lists what could not be read.
+ *
+ * What the extractors of this module (and of tracked streams) hand back is clean: every count is a non-negative
+ * safe integer (a fraction is rounded; a negative, NaN, infinite or too large count, or a non-number, is dropped;
+ * a sum of counts that is too large is dropped), ids and the model are strings of at most 256 characters, finish
+ * reasons at most 64 strings of at most 1,024 characters, and `warnings` at most 32 lines and a count, each with what
+ * was wrong (a bad string by its size only, never its text).
  *
  * @since 0.1.0
  * @category models
@@ -80,7 +86,9 @@ export const detect: (response: unknown) => ExtractorName | undefined = internal
 
 /**
  * Reads a response. Never throws: a malformed or unknown response gives what could be read, and a warning for each
- * field that could not.
+ * field that could not. Each field is read on its own, so a getter or a Proxy trap that throws costs that field
+ * only (with a warning). What a function extractor returns is made as clean as a built-in one's (see
+ * `ExtractedUsage`), its warnings prefixed `usage (custom)`.
  *
  * @example
  * ```ts

@@ -464,11 +464,19 @@ describe("custom prices", () => {
     assert.strictEqual(price("openai", "loop-a", { input: 1 }, julyFirst, custom).status, "unknown_model")
   })
 
-  it("an invalid custom price is a configuration error, thrown when the pricing is made", () => {
-    assert.throws(
-      () => makeCustom({ prices: [{ model: "m", prices: { inputPerMillion: -1, outputPerMillion: 1 } }] }),
-      /inputPerMillion of "m" must be a finite number >= 0/
-    )
+  it("an invalid custom price never throws: its model's calls are invalid_price, with the reason", () => {
+    const invalid = makeCustom({ prices: [{ model: "m", prices: { inputPerMillion: -1, outputPerMillion: 1 } }] })
+    assert.deepStrictEqual(price("p", "m", { input: 1 }, 0, invalid), {
+      status: "invalid_price",
+      source: "custom",
+      input: 0n,
+      output: 0n,
+      total: 0n,
+      cacheRead: undefined,
+      cacheWrite: undefined,
+      reasoning: undefined,
+      reason: "the custom price is invalid: inputPerMillion: -1 is negative (USD per million tokens, from 0 to 10000)"
+    })
   })
 
   it.effect("is the Pricing service when provided; the catalogue when not", () =>

@@ -234,10 +234,10 @@ describe("Usage.extract, by API, from documented response shapes", () => {
       usage: { prompt_tokens: "12", completion_tokens: -1, prompt_tokens_details: [] }
     }, "openai.chat")
     assert.deepStrictEqual(bad.warnings, [
-      "usage (openai.chat): usage.prompt_tokens_details is an array, not a record",
-      "usage (openai.chat): usage.prompt_tokens is a string of 2 chars, not a token count",
-      "usage (openai.chat): usage.completion_tokens is -1, not a token count",
-      "usage (openai.chat): id is 7, not a string"
+      "usage (openai.chat): usage.prompt_tokens_details: an array is not a record; ignored",
+      "usage (openai.chat): usage.prompt_tokens: a string of 2 chars is not a number; dropped",
+      "usage (openai.chat): usage.completion_tokens: -1 is negative; dropped",
+      "usage (openai.chat): id: 7 is not a string; dropped"
     ])
     assert.strictEqual(bad.inputTokens, undefined)
     const hostile = {
@@ -246,7 +246,7 @@ describe("Usage.extract, by API, from documented response shapes", () => {
       }
     }
     assert.deepStrictEqual(Usage.extract(hostile, "anthropic.messages").warnings, [
-      "usage (anthropic.messages): the extractor failed (boom); ignored"
+      "usage (anthropic.messages): usage: failed to read (boom); ignored"
     ])
     assert.deepStrictEqual(Usage.extract({}, "nope" as Usage.ExtractorName).warnings, [
       "usageFrom: a string of 4 chars is not a known extractor; usage is not read from the response"
@@ -347,8 +347,8 @@ describe("trackLlmCall({ usageFrom })", () => {
       assert.isUndefined(span.attributes["gen_ai.usage.output_tokens"])
       assert.deepStrictEqual(span.attributes["gen_ai.response.finish_reasons"], ["done"])
       assert.deepStrictEqual(warningsOf(span), [
-        "outputTokens: -1 is negative; dropped",
-        "responseId: 42 is not a string; dropped"
+        "usage (custom): outputTokens: -1 is negative; dropped",
+        "usage (custom): responseId: 42 is not a string; dropped"
       ])
     })))
 

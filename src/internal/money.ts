@@ -2,6 +2,7 @@
  * Exact money. Every amount is a `bigint` of attodollars (1e-18 USD): a price per million tokens with up to 12
  * decimals is a whole number of attodollars per token, so a cost is an exact integer product and sums never drift.
  */
+import { maxPricePerMillion } from "./limits.js"
 
 /**
  * 1 USD per million tokens = 1e18 attodollars / 1e6 tokens = 1e12 attodollars per token: the decimal point of a
@@ -83,3 +84,15 @@ export const rateAt = (rate: Rate, totalInput: number): bigint => {
  * @internal
  */
 export const toUsd = (attodollars: bigint): number => Number(attodollars) / 1e18
+
+/**
+ * The most one call can cost, in attodollars: every token it can count (input up to twice `MAX_SAFE_INTEGER`, since
+ * it is read as at least its cache reads plus writes, and output up to `MAX_SAFE_INTEGER`) at the dearest price
+ * accepted (`maxPricePerMillion`): about 2.7e32 attodollars ($2.7e14). A cost above it comes from no price within
+ * bounds and is not recorded. Below it, `toUsd` of a cost, and of the sum of any number of costs a process could
+ * ever add up (about 6e293 of them), is a finite number.
+ *
+ * @internal
+ */
+export const maxCostAttodollars: bigint = 3n * BigInt(Number.MAX_SAFE_INTEGER) * BigInt(maxPricePerMillion) *
+  10n ** BigInt(ATTO_PER_TOKEN_DIGITS)

@@ -5,13 +5,18 @@
  *   a total of exactly 0 (every price that applied is 0) → `free`; else `priced` (catalogue) or `custom`.
  * - Amounts are exact attodollars: token count × attodollars per token (see `money.ts`).
  * - A request whose timestamp is not a finite number is priced at the prices in force now.
+ * - A custom price that cannot be used is `invalid_price`; a cost that cannot be recorded (a pricing service of the
+ *   app's that throws or answers garbage) is `invalid_cost`: see `recordable`.
  */
 import type * as Pricing from "../Pricing.js"
 import { normalizeProvider } from "../Provider.js"
 import type { Entry, Rates, Schedule } from "./catalogue.js"
 import { catalogueProviderIds, catalogueSource, lookup, ratesAt } from "./catalogue.js"
+import { errorMessage } from "./errors.js"
+import { cut, maxNameChars, maxPricePerMillion, maxValueChars, maxWarnings } from "./limits.js"
 import type { Rate } from "./money.js"
-import { attoPerToken, rateAt, toUsd as moneyToUsd } from "./money.js"
+import { attoPerToken, maxCostAttodollars, rateAt, toUsd as moneyToUsd } from "./money.js"
+import { describe } from "./sanitize.js"
 
 /** @internal */
 export const toUsd: (attodollars: bigint) => number = moneyToUsd
@@ -72,30 +77,32 @@ const costOf = (
   source: string
 ): Pricing.Cost => {
   const usage = request.usage
-  const cacheRead = count(usage.cacheRead)
-  const cacheWrite = count(usage.cacheWrite)
-  const reasoning = count(usage.reasoning)
-  const input = Math.max(count(usage.input), cacheRead + cacheWrite)
-  const output = Math.max(count(usage.output), reasoning)
-  if (input === 0 && output === 0) return noUsage(source)
+  // In bigints from here: two safe counts can add up past 2^53, where a double would round them.
+  const cacheRead = BigInt(count(usage.cacheRead))
+  const cacheWrite = BigInt(count(usage.cacheWrite))
+  const reasoning = BigInt(count(usage.reasoning))
+  const input = max(BigInt(count(usage.input)), cacheRead + cacheWrite)
+  const output = max(BigInt(count(usage.output)), reasoning)
+  if (input === 0n && output === 0n) return noUsage(source)
   const timestamp = Number.isFinite(request.timestamp) ? request.timestamp : Date.now()
   const rates = ratesAt(schedule, timestamp)
   if (rates === undefined) return unknownModel
   // Long-context tiers are chosen by the total input, cache included: one threshold for every rate.
-  const uncached = BigInt(input - cacheRead - cacheWrite) * rateAt(rates.input, input)
-  const cacheReadCost = cacheRead > 0 ? BigInt(cacheRead) * rateAt(rates.cacheRead, input) : undefined
-  const cacheWriteCost = cacheWrite > 0 ? BigInt(cacheWrite) * rateAt(rates.cacheWrite, input) : undefined
+  const tierInput = Number(input)
+  const uncached = (input - cacheRead - cacheWrite) * rateAt(rates.input, tierInput)
+  const cacheReadCost = cacheRead > 0n ? cacheRead * rateAt(rates.cacheRead, tierInput) : undefined
+  const cacheWriteCost = cacheWrite > 0n ? cacheWrite * rateAt(rates.cacheWrite, tierInput) : undefined
   const inputCost = uncached + (cacheReadCost ?? 0n) + (cacheWriteCost ?? 0n)
-  const outputRate = rateAt(rates.output, input)
+  const outputRate = rateAt(rates.output, tierInput)
   let outputCost: bigint
   let reasoningCost: bigint | undefined
   if (rates.reasoning === undefined) {
-    outputCost = BigInt(output) * outputRate
-    reasoningCost = reasoning > 0 ? BigInt(reasoning) * outputRate : undefined
+    outputCost = output * outputRate
+    reasoningCost = reasoning > 0n ? reasoning * outputRate : undefined
   } else {
-    reasoningCost = BigInt(reasoning) * rateAt(rates.reasoning, input)
-    outputCost = BigInt(output - reasoning) * outputRate + reasoningCost
-    if (reasoning === 0) reasoningCost = undefined
+    reasoningCost = reasoning * rateAt(rates.reasoning, tierInput)
+    outputCost = (output - reasoning) * outputRate + reasoningCost
+    if (reasoning === 0n) reasoningCost = undefined
   }
   const total = inputCost + outputCost
   return {
@@ -109,6 +116,8 @@ const costOf = (
     reasoning: reasoningCost
   }
 }
+
+const max = (a: bigint, b: bigint): bigint => a > b ? a : b
 
 /**
  * A cache of (provider, model) → resolution, nested so that a hit costs two map lookups and no string building.
@@ -169,34 +178,229 @@ export const makeCatalogue = (): Pricing.Pricing.Service => {
 /** @internal */
 export const catalogue: Pricing.Pricing.Service = makeCatalogue()
 
-const customRate = (value: unknown, field: string, model: string): Rate => {
-  const rate = typeof value === "number" ? attoPerToken(value) : undefined
-  if (rate === undefined) {
-    throw new RangeError(
-      `Pricing.makeCustom: ${field} of "${model}" must be a finite number >= 0 (USD per million tokens), got ${
-        String(value)
-      }`
-    )
-  }
-  return rate
+/** Why a custom entry cannot price, and what its calls are priced as instead. */
+interface Invalid {
+  readonly _tag: "Invalid"
+  /** The cost of a call with usage: `invalid_price`, with the reason. */
+  readonly cost: Pricing.Cost
 }
 
-const customSchedule = (price: Pricing.CustomPrice): Schedule => {
-  const prices = price.prices
-  const input = customRate(prices.inputPerMillion, "inputPerMillion", price.model)
-  const rates: Rates = {
+/** A cost with no amounts, and why. */
+const withoutAmounts = (status: Pricing.CostStatus, source: string | undefined, reason: string): Pricing.Cost => ({
+  status,
+  source,
+  input: 0n,
+  output: 0n,
+  total: 0n,
+  cacheRead: undefined,
+  cacheWrite: undefined,
+  reasoning: undefined,
+  reason: cut(reason, maxReasonChars)
+})
+
+const invalidPrice = (reason: string): Invalid => ({
+  _tag: "Invalid",
+  cost: Object.freeze(withoutAmounts("invalid_price", customSource, reason))
+})
+
+const noUsageCustom = Object.freeze(noUsage(customSource))
+
+/** A call without usage costs nothing at any price: `no_usage`, as for an unknown model. */
+const priceInvalid = (invalid: Invalid, request: Pricing.PriceRequest): Pricing.Cost => {
+  try {
+    return hasUsage(request.usage) ? invalid.cost : noUsageCustom
+  } catch {
+    return invalid.cost
+  }
+}
+
+/** What reading a field of the app's options threw (a getter, a Proxy's trap). */
+class Unreadable {
+  constructor(readonly message: string) {}
+}
+
+const get = (record: object, key: string | number): unknown => {
+  try {
+    return (record as Record<string | number, unknown>)[key]
+  } catch (e) {
+    return new Unreadable(errorMessage(e))
+  }
+}
+
+const isRecord = (value: unknown): value is object => {
+  try {
+    return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Unreadable)
+  } catch {
+    // a revoked Proxy
+    return false
+  }
+}
+
+/** Why `value` is not what was `expected`: what reading it threw, or what it is. */
+const isNot = (value: unknown, expected: string): string => {
+  try {
+    if (value instanceof Unreadable) return `failed to read (${value.message})`
+  } catch {
+    // `instanceof` asks a Proxy for its prototype
+  }
+  return `${describe(value)} is not ${expected}`
+}
+
+/** Build-time problems, bounded: one line each up to `maxWarnings`, then a count. */
+class Problems {
+  private readonly lines: Array<string> = []
+  private more = 0
+  add(line: string): void {
+    if (this.lines.length < maxWarnings) this.lines.push(cut(line, maxValueChars))
+    else this.more++
+  }
+  list(): ReadonlyArray<string> {
+    return this.more > 0 ? [...this.lines, `${this.more} more invalid entries`] : this.lines
+  }
+}
+
+/** The items of an options list, each read guarded. */
+const listOf = (options: object, key: "prices" | "aliases", problems: Problems): ReadonlyArray<unknown> => {
+  const list = get(options, key)
+  if (list === undefined) return []
+  let length: unknown
+  try {
+    length = Array.isArray(list) ? list.length : undefined
+  } catch (e) {
+    length = new Unreadable(errorMessage(e))
+  }
+  if (typeof length !== "number") {
+    problems.add(`${key}: ${isNot(length instanceof Unreadable ? length : list, "a list")}; ignored`)
+    return []
+  }
+  // Pushed one by one: a Proxy may claim any length, and a length that is not an integer cannot size an array.
+  const items: Array<unknown> = []
+  for (let i = 0; i < length; i++) items.push(get(list as object, i))
+  return items
+}
+
+/** The (provider, model) an entry is for, or `undefined` (with a problem) when it does not say. */
+const entryKey = (
+  entry: unknown,
+  path: string,
+  problems: Problems
+): { readonly key: string; readonly path: string } | undefined => {
+  if (!isRecord(entry)) {
+    problems.add(`${path}: ${isNot(entry, "a record")}; ignored`)
+    return undefined
+  }
+  const model = get(entry, "model")
+  if (typeof model !== "string" || model.trim().length === 0) {
+    problems.add(`${path}.model: ${isNot(model, "a model name")}; ignored`)
+    return undefined
+  }
+  const provider = get(entry, "provider")
+  if (provider !== undefined && typeof provider !== "string") {
+    problems.add(`${path}.provider: ${isNot(provider, "a string")}; ignored`)
+    return undefined
+  }
+  const label = provider === undefined
+    ? `"${cut(model, maxNameChars)}"`
+    : `"${cut(model, maxNameChars)}" on "${cut(provider, maxNameChars)}"`
+  return { key: ruleKey(providerKey(provider), modelKey(model)), path: `${path} (${label})` }
+}
+
+/** Attodollars per token for one price figure, or why it is not a price. */
+const customRate = (value: unknown): Rate | string => {
+  if (typeof value !== "number" || Number.isNaN(value)) return isNot(value, "a number")
+  if (!Number.isFinite(value)) return `${value} is not finite`
+  if (value < 0) return `${value} is negative`
+  if (value > maxPricePerMillion) return `${value} is above the maximum`
+  return attoPerToken(value) ?? `${value} is not a price`
+}
+
+const priceFields = ["inputPerMillion", "outputPerMillion", "cacheReadPerMillion", "cacheWritePerMillion"] as const
+
+type Custom = { readonly _tag: "Custom"; readonly schedule: Schedule }
+
+/** The schedule of one custom price, or why there is none: one bad figure makes the whole entry invalid. */
+const customSchedule = (entry: object): Custom | string => {
+  const prices = get(entry, "prices")
+  if (!isRecord(prices)) return `prices: ${isNot(prices, "a record")}`
+  const rates: Array<Rate | undefined> = []
+  const wrong: Array<string> = []
+  for (const field of priceFields) {
+    const value = get(prices, field)
+    // The cache prices default to the input price.
+    if (value === undefined && field !== "inputPerMillion" && field !== "outputPerMillion") {
+      rates.push(undefined)
+      continue
+    }
+    const rate = customRate(value)
+    if (typeof rate === "string") wrong.push(`${field}: ${rate}`)
+    else rates.push(rate)
+  }
+  if (wrong.length > 0) return `${wrong.join("; ")} (USD per million tokens, from 0 to ${maxPricePerMillion})`
+  const [input, output, cacheRead, cacheWrite] = rates as [Rate, Rate, Rate | undefined, Rate | undefined]
+  const compiled: Rates = {
     input,
-    output: customRate(prices.outputPerMillion, "outputPerMillion", price.model),
-    cacheRead: prices.cacheReadPerMillion === undefined
-      ? input
-      : customRate(prices.cacheReadPerMillion, "cacheReadPerMillion", price.model),
-    cacheWrite: prices.cacheWritePerMillion === undefined
-      ? input
-      : customRate(prices.cacheWritePerMillion, "cacheWritePerMillion", price.model),
+    output,
+    cacheRead: cacheRead ?? input,
+    cacheWrite: cacheWrite ?? input,
     reasoning: undefined
   }
-  const entry: Entry = { constraint: undefined, rates }
-  return [entry]
+  const only: Entry = { constraint: undefined, rates: compiled }
+  return { _tag: "Custom", schedule: [only] }
+}
+
+type Target = { readonly _tag: "Alias"; readonly provider: string | undefined; readonly model: string }
+
+/** Where an alias points, copied out of the app's object so that pricing never reads it again. */
+const aliasTarget = (entry: object): Target | string => {
+  const target = get(entry, "as")
+  if (!isRecord(target)) return `as: ${isNot(target, "a record")}`
+  const model = get(target, "model")
+  if (typeof model !== "string" || model.trim().length === 0) return `as.model: ${isNot(model, "a model name")}`
+  const provider = get(target, "provider")
+  if (provider !== undefined && typeof provider !== "string") return `as.provider: ${isNot(provider, "a string")}`
+  return { _tag: "Alias", provider, model }
+}
+
+const notPriced = "its calls get botanu.cost.status = invalid_price, not a price from elsewhere"
+
+/**
+ * Reads custom prices and aliases into their rules. Nothing here throws: an entry that does not say which model it
+ * is for is ignored; one that does but cannot be used (a price figure that is not a number from 0 to
+ * `maxPricePerMillion`, an alias without a target) still claims its (provider, model), whose calls are then
+ * `invalid_price`, since pricing them from the catalogue instead would ignore what the app said about them.
+ */
+const readRules = (options: unknown) => {
+  const problems = new Problems()
+  // Later entries for the same (provider, model) replace earlier ones.
+  const prices = new Map<string, Custom | Invalid>()
+  const aliases = new Map<string, Target | Invalid>()
+  if (options !== undefined && !isRecord(options)) {
+    problems.add(`options: ${isNot(options, "a record")}; ignored`)
+  } else if (options !== undefined) {
+    listOf(options, "prices", problems).forEach((entry, i) => {
+      const at = entryKey(entry, `prices[${i}]`, problems)
+      if (at === undefined) return
+      const rule = customSchedule(entry as object)
+      if (typeof rule === "string") {
+        problems.add(`${at.path}: ${rule}; ${notPriced}`)
+        prices.set(at.key, invalidPrice(`the custom price is invalid: ${rule}`))
+      } else {
+        prices.set(at.key, rule)
+      }
+    })
+    listOf(options, "aliases", problems).forEach((entry, i) => {
+      const at = entryKey(entry, `aliases[${i}]`, problems)
+      if (at === undefined) return
+      const rule = aliasTarget(entry as object)
+      if (typeof rule === "string") {
+        problems.add(`${at.path}: ${rule}; ${notPriced}`)
+        aliases.set(at.key, invalidPrice(`the custom price alias is invalid: ${rule}`))
+      } else {
+        aliases.set(at.key, rule)
+      }
+    })
+  }
+  return { prices, aliases, problems: problems.list() }
 }
 
 // Custom prices and aliases are keyed by normalized provider ("" for any provider) and model (trimmed and
@@ -215,7 +419,8 @@ const providerKey = (provider: string | undefined): string => provider === undef
 const ruleKey = (provider: string, model: string): string => `${provider}\u0000${model}`
 
 type Resolution =
-  | { readonly _tag: "Custom"; readonly schedule: Schedule }
+  | Custom
+  | Invalid
   | { readonly _tag: "Fallback"; readonly provider: string; readonly model: string }
   | { readonly _tag: "Cycle" }
 
@@ -223,24 +428,16 @@ type Resolution =
 const maxAliasDepth = 32
 
 /**
- * Custom prices and aliases in front of `fallback`. Configuration errors (a price that is not a finite number
- * `>= 0`) throw here, once, rather than mis-price every call.
+ * Custom prices and aliases in front of `fallback`, and what was wrong with the options (see `readRules`), one line
+ * each, at most `maxWarnings` and a count.
  *
  * @internal
  */
-export const makeCustom = (
+export const buildCustom = (
   options: Pricing.CustomOptions,
   fallback: Pricing.Pricing.Service = catalogue
-): Pricing.Pricing.Service => {
-  // Later entries for the same (provider, model) replace earlier ones.
-  const prices = new Map<string, Schedule>()
-  for (const price of options.prices ?? []) {
-    prices.set(ruleKey(providerKey(price.provider), modelKey(price.model)), customSchedule(price))
-  }
-  const aliases = new Map<string, Pricing.PriceAlias["as"]>()
-  for (const alias of options.aliases ?? []) {
-    aliases.set(ruleKey(providerKey(alias.provider), modelKey(alias.model)), alias.as)
-  }
+): { readonly service: Pricing.Pricing.Service; readonly problems: ReadonlyArray<string> } => {
+  const { aliases, prices, problems } = readRules(options)
 
   // A provider-specific rule wins over one for any provider; for the same provider a price wins over an alias.
   const resolve = (provider: string, model: string): Resolution => {
@@ -252,10 +449,11 @@ export const makeCustom = (
       const key = modelKey(currentModel)
       const specific = ruleKey(normalizedProvider, key)
       const general = ruleKey(anyProvider, key)
-      const schedule = prices.get(specific) ?? (aliases.has(specific) ? undefined : prices.get(general))
-      if (schedule !== undefined) return { _tag: "Custom", schedule }
+      const price = prices.get(specific) ?? (aliases.has(specific) ? undefined : prices.get(general))
+      if (price !== undefined) return price
       const target = aliases.get(specific) ?? aliases.get(general)
       if (target === undefined) return { _tag: "Fallback", provider: currentProvider, model: currentModel }
+      if (target._tag === "Invalid") return target
       if (seen.has(specific)) return { _tag: "Cycle" }
       seen.add(specific)
       currentProvider = target.provider === undefined ? currentProvider : normalize(target.provider)
@@ -269,7 +467,7 @@ export const makeCustom = (
     typeof provider === "string" && typeof model === "string"
       ? resolve(provider, model)
       : { _tag: "Fallback", provider, model }
-  return {
+  const service: Pricing.Pricing.Service = {
     price: (request) => {
       try {
         const provider = request.provider
@@ -278,6 +476,8 @@ export const makeCustom = (
         switch (resolution._tag) {
           case "Custom":
             return costOf(resolution.schedule, request, "custom", customSource)
+          case "Invalid":
+            return priceInvalid(resolution, request)
           case "Fallback":
             return resolution.provider === provider && resolution.model === model
               ? fallback.price(request)
@@ -290,4 +490,139 @@ export const makeCustom = (
       }
     }
   }
+  return { service, problems }
 }
+
+/**
+ * Custom prices and aliases in front of `fallback`; never throws (see `readRules`).
+ *
+ * @internal
+ */
+export const makeCustom = (
+  options: Pricing.CustomOptions,
+  fallback: Pricing.Pricing.Service = catalogue
+): Pricing.Pricing.Service => buildCustom(options, fallback).service
+
+const statuses: ReadonlySet<unknown> = new Set<Pricing.CostStatus>([
+  "priced",
+  "custom",
+  "free",
+  "no_usage",
+  "unknown_model",
+  "invalid_price",
+  "invalid_cost"
+])
+
+const withAmounts: ReadonlySet<unknown> = new Set<Pricing.CostStatus>(["priced", "custom", "free"])
+
+/**
+ * A call that cannot be priced because of its pricing: the reason goes to the span's warnings.
+ *
+ * @internal
+ */
+export const invalidCost = (reason: string): Pricing.Cost => withoutAmounts("invalid_cost", undefined, reason)
+
+// A reason may quote error text: it is cut to its final bound only once redacted, as a span's warnings are, so that
+// no credential in it is cut in half first.
+const maxReasonChars = 4 * maxValueChars
+
+const withReason: ReadonlySet<unknown> = new Set<Pricing.CostStatus>(["invalid_price", "invalid_cost"])
+
+const answered = (problem: string): Pricing.Cost => invalidCost(`the pricing's answer is not a cost: ${problem}`)
+
+/** Why an amount is not one, or `undefined` when it is. */
+const badAmount = (value: unknown, field: string): string | undefined =>
+  typeof value !== "bigint"
+    ? `${field}: ${isNot(value, "a bigint of attodollars")}`
+    : value < 0n
+    ? `${field}: ${value} is negative`
+    : undefined
+
+/** Why a part of `whole` is not one, or `undefined` when it is one or absent. */
+const badPart = (value: unknown, field: string, whole: bigint, of: string): string | undefined =>
+  value === undefined
+    ? undefined
+    : badAmount(value, field) ??
+      ((value as bigint) > whole ? `${field}: ${value} is more than ${of} (${whole})` : undefined)
+
+const optionalText = (value: unknown, max: number): string | undefined =>
+  typeof value === "string" && value.length > 0 ? cut(value, max) : undefined
+
+/**
+ * A pricing service's answer as it may be recorded, read once into a fresh cost so that what is written, summed and
+ * counted is the same. Anything that is not a cost becomes `invalid_cost` with the reason: a status this library
+ * does not define; amounts that are not non-negative bigints, a total that is not input + output, a part larger than
+ * its whole, `free` with a total above 0; a total above `maxCostAttodollars` (no price within bounds costs that
+ * much, and a larger one would not stay a finite number of USD in the sums). A status without amounts keeps its
+ * status and source, and costs 0.
+ *
+ * @internal
+ */
+export const recordable = (answer: unknown): Pricing.Cost => {
+  if (!isRecord(answer)) return answered(describe(answer))
+  const a = answer as Partial<Record<keyof Pricing.Cost, unknown>>
+  let status: unknown, source: unknown, input: unknown, output: unknown, total: unknown
+  let cacheRead: unknown, cacheWrite: unknown, reasoning: unknown, reason: unknown
+  try {
+    status = a.status
+    source = a.source
+    if (withAmounts.has(status)) {
+      input = a.input
+      output = a.output
+      total = a.total
+      cacheRead = a.cacheRead
+      cacheWrite = a.cacheWrite
+      reasoning = a.reasoning
+    } else if (withReason.has(status)) {
+      reason = a.reason
+    }
+  } catch (e) {
+    return answered(`failed to read (${errorMessage(e)})`)
+  }
+  if (!statuses.has(status)) return answered(`status: ${isNot(status, "a cost status")}`)
+  if (!withAmounts.has(status)) {
+    return {
+      status: status as Pricing.CostStatus,
+      source: optionalText(source, maxNameChars),
+      input: 0n,
+      output: 0n,
+      total: 0n,
+      cacheRead: undefined,
+      cacheWrite: undefined,
+      reasoning: undefined,
+      reason: optionalText(reason, maxReasonChars)
+    }
+  }
+  const bad = badAmount(input, "input") ?? badAmount(output, "output") ?? badAmount(total, "total")
+  if (bad !== undefined) return answered(bad)
+  const i = input as bigint
+  const o = output as bigint
+  const t = total as bigint
+  if (t !== i + o) return answered(`total: ${t} is not input + output (${i + o})`)
+  if (t > maxCostAttodollars) {
+    return answered(`total: more than one call can cost ($${moneyToUsd(maxCostAttodollars)})`)
+  }
+  if (status === "free" && t !== 0n) return answered(`status: free, with a total of ${t}`)
+  const badBreakdown = badPart(cacheRead, "cacheRead", i, "input") ?? badPart(cacheWrite, "cacheWrite", i, "input") ??
+    badPart(reasoning, "reasoning", o, "output")
+  if (badBreakdown !== undefined) return answered(badBreakdown)
+  return {
+    status: status as Pricing.CostStatus,
+    source: optionalText(source, maxNameChars),
+    input: i,
+    output: o,
+    total: t,
+    cacheRead: cacheRead as bigint | undefined,
+    cacheWrite: cacheWrite as bigint | undefined,
+    reasoning: reasoning as bigint | undefined
+  }
+}
+
+/**
+ * Whether a call with usage whose cost has this status is unpriced: counted in `unpriced_calls`, its cost not in
+ * any sum.
+ *
+ * @internal
+ */
+export const isUnpriced = (status: Pricing.CostStatus): boolean =>
+  status === "unknown_model" || status === "invalid_price" || status === "invalid_cost"

@@ -1,6 +1,8 @@
 import type { StreamExtractorName, StreamUsageFrom } from "../LlmStream.js"
 import type { ExtractedUsage } from "../Usage.js"
-import { describe, type Warn } from "./sanitize.js"
+import { errorMessage } from "./errors.js"
+import { maxListItems, maxValueChars } from "./limits.js"
+import { count, describe, optionalString, type Warn } from "./sanitize.js"
 import * as usage from "./usage.js"
 
 /**
@@ -10,6 +12,10 @@ import * as usage from "./usage.js"
  * Every API this reads reports totals so far, not increments (OpenAI and Gemini in their last chunk, Anthropic's
  * `message_delta` carries the cumulative output count), so a later count replaces an earlier one: nothing is ever
  * added twice.
+ *
+ * What it hands back is as clean as `Usage.extract`'s: counts are non-negative safe integers (a fraction rounded,
+ * anything else dropped, with a warning), ids, the model and finish reasons are bounded strings, and at most
+ * `maxListItems` choices keep a finish reason, whatever indices a stream sends.
  *
  * @internal
  */
@@ -23,14 +29,17 @@ export interface StreamUsage {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
+const isRecord = (value: unknown): value is Record<string, unknown> => {
+  try {
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+  } catch {
+    // a revoked Proxy
+    return false
+  }
+}
 
-const countOf = (value: unknown): number | undefined =>
-  typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined
-
-const stringOf = (value: unknown): string | undefined =>
-  typeof value === "string" && value.length > 0 ? value : undefined
+const isIndex = (value: unknown): value is number =>
+  typeof value === "number" && Number.isSafeInteger(value) && value >= 0
 
 // A malformed stream repeats the same problem on every chunk: distinct lines only, and a bounded number of them.
 const maxWarnings = 8
@@ -57,7 +66,7 @@ class Accumulator implements StreamUsage {
     try {
       this.read(this, chunk)
     } catch (e) {
-      this.warn(`reading a chunk failed (${e instanceof Error ? e.message : describe(e)}); ignored`)
+      this.warn(`reading a chunk failed (${errorMessage(e)}); ignored`)
     }
   }
 
@@ -77,12 +86,11 @@ class Accumulator implements StreamUsage {
     if (this.warnings.size < maxWarnings) this.warnings.add(`usage (${this.api}, stream): ${line}`)
   }
 
-  /** Takes what one extraction read: a later count replaces an earlier one (see above). */
-  merge(extracted: ExtractedUsage | undefined): void {
-    if (extracted === undefined) return
-    if (typeof extracted !== "object" || extracted === null) {
-      return this.warn(`the extractor returned ${describe(extracted)}; ignored`)
-    }
+  /**
+   * Takes what one extraction read, clean already (a built-in extractor's, or a function's through `usage.clean`): a
+   * later count replaces an earlier one (see above).
+   */
+  merge(extracted: ExtractedUsage): void {
     const fields = this.fields as Record<string, unknown>
     for (const key of countKeys) {
       const value = extracted[key]
@@ -91,10 +99,10 @@ class Accumulator implements StreamUsage {
         if (key !== "inputIncludesCache") this.sawUsage = true
       }
     }
-    this.id(extracted.responseId)
-    this.model(extracted.responseModel)
+    this.id(extracted.responseId, "responseId")
+    this.model(extracted.responseModel, "responseModel")
     if (Array.isArray(extracted.finishReasons)) {
-      extracted.finishReasons.forEach((reason, index) => this.reason(index, reason))
+      extracted.finishReasons.forEach((reason, index) => this.reason(index, reason, `finishReasons[${index}]`))
     }
     if (Array.isArray(extracted.warnings)) {
       for (const line of extracted.warnings) {
@@ -103,44 +111,62 @@ class Accumulator implements StreamUsage {
     }
   }
 
-  set(key: "inputTokens" | "outputTokens" | "cacheReadTokens" | "cacheWriteTokens", value: unknown): void {
-    const count = countOf(value)
-    if (count !== undefined) {
-      this.fields[key] = count
+  /** A count of the chunk (see `count`); `null` reads as absent. */
+  set(
+    key: "inputTokens" | "outputTokens" | "cacheReadTokens" | "cacheWriteTokens",
+    value: unknown,
+    path: string
+  ): void {
+    if (value === null) return
+    const clean = count(path, value, this.warn)
+    if (clean !== undefined) {
+      this.fields[key] = clean
       this.sawUsage = true
     }
   }
 
-  id(value: unknown): void {
-    const id = stringOf(value)
-    if (id !== undefined && this.fields.responseId === undefined) this.fields.responseId = id
+  id(value: unknown, path: string): void {
+    if (this.fields.responseId !== undefined || value === null) return
+    const id = optionalString(path, value, this.warn)
+    if (id !== undefined) this.fields.responseId = id
   }
 
-  model(value: unknown): void {
-    const model = stringOf(value)
-    if (model !== undefined && this.fields.responseModel === undefined) this.fields.responseModel = model
+  model(value: unknown, path: string): void {
+    if (this.fields.responseModel !== undefined || value === null) return
+    const model = optionalString(path, value, this.warn)
+    if (model !== undefined) this.fields.responseModel = model
   }
 
-  reason(index: unknown, value: unknown): void {
-    const reason = stringOf(value)
-    if (reason !== undefined) this.reasons.set(typeof index === "number" ? index : 0, reason)
+  /** The finish reason of choice `index`: at most `maxListItems` choices keep one, so that memory stays flat. */
+  reason(index: number, value: unknown, path: string): void {
+    if (value === null || value === undefined) return
+    const reason = optionalString(path, value, this.warn, maxValueChars)
+    if (reason === undefined) return
+    if (this.reasons.size >= maxListItems && !this.reasons.has(index)) {
+      return this.warn(`${path}: more than ${maxListItems} choices; the finish reasons of the others are ignored`)
+    }
+    this.reasons.set(index, reason)
   }
 
   /** Finish reasons of a list of choices or candidates, each at its own `index` when it has one. */
-  reasonsOf(list: unknown, key: string): void {
+  reasonsOf(list: unknown, key: string, path: string): void {
     if (!Array.isArray(list)) return
-    list.forEach((item, position) => {
-      if (isRecord(item)) this.reason(typeof item.index === "number" ? item.index : position, item[key])
-    })
+    const length = Math.min(list.length, maxListItems)
+    for (let position = 0; position < length; position++) {
+      const item: unknown = list[position]
+      if (!isRecord(item)) continue
+      const index = item.index
+      this.reason(isIndex(index) ? index : position, item[key], `${path}[${position}].${key}`)
+    }
   }
 }
 
 /** Chat Completions chunks: ids and model on every chunk, the usage on the last one (`include_usage`). */
 const openaiChat = (self: Accumulator, chunk: unknown): void => {
   if (!isRecord(chunk)) return self.warn(`a chunk is ${describe(chunk)}, not a record`)
-  self.id(chunk.id)
-  self.model(chunk.model)
-  self.reasonsOf(chunk.choices, "finish_reason")
+  self.id(chunk.id, "id")
+  self.model(chunk.model, "model")
+  self.reasonsOf(chunk.choices, "finish_reason", "choices")
   if (isRecord(chunk.usage)) {
     const extracted = usage.extractors["openai.chat"]({ ...chunk, choices: undefined })
     self.merge({ ...extracted, finishReasons: undefined })
@@ -159,11 +185,11 @@ const openaiResponses = (self: Accumulator, event: unknown): void => {
       if (response.usage !== undefined && response.usage !== null) {
         return self.merge(usage.extractors["openai.responses"](response))
       }
-      self.reason(0, response.status)
+      self.reason(0, response.status, "response.status")
       break
   }
-  self.id(response.id)
-  self.model(response.model)
+  self.id(response.id, "response.id")
+  self.model(response.model, "response.model")
 }
 
 /**
@@ -178,22 +204,22 @@ const anthropicMessages = (self: Accumulator, event: unknown): void => {
   }
   if (event.type === "message_delta") {
     const delta = isRecord(event.delta) ? event.delta : undefined
-    self.reason(0, delta?.stop_reason)
+    self.reason(0, delta?.stop_reason, "delta.stop_reason")
     const counts = isRecord(event.usage) ? event.usage : undefined
     if (counts === undefined) return
-    self.set("outputTokens", counts.output_tokens)
-    self.set("inputTokens", counts.input_tokens)
-    self.set("cacheReadTokens", counts.cache_read_input_tokens)
-    self.set("cacheWriteTokens", counts.cache_creation_input_tokens)
+    self.set("outputTokens", counts.output_tokens, "usage.output_tokens")
+    self.set("inputTokens", counts.input_tokens, "usage.input_tokens")
+    self.set("cacheReadTokens", counts.cache_read_input_tokens, "usage.cache_read_input_tokens")
+    self.set("cacheWriteTokens", counts.cache_creation_input_tokens, "usage.cache_creation_input_tokens")
   }
 }
 
 /** Streamed `generateContent` chunks: `usageMetadata` (totals so far) on the last chunk, often on others too. */
 const gemini = (self: Accumulator, chunk: unknown): void => {
   if (!isRecord(chunk)) return self.warn(`a chunk is ${describe(chunk)}, not a record`)
-  self.id(chunk.responseId)
-  self.model(chunk.modelVersion)
-  self.reasonsOf(chunk.candidates, "finishReason")
+  self.id(chunk.responseId, "responseId")
+  self.model(chunk.modelVersion, "modelVersion")
+  self.reasonsOf(chunk.candidates, "finishReason", "candidates")
   if (isRecord(chunk.usageMetadata)) {
     const extracted = usage.extractors.gemini({ ...chunk, candidates: undefined })
     self.merge({ ...extracted, finishReasons: undefined })
@@ -218,11 +244,20 @@ const anthropicEvents = new Set([
 ])
 
 /**
- * The API a chunk belongs to, by the fields only that API's chunks carry.
+ * The API a chunk belongs to, by the fields only that API's chunks carry; `undefined` for a chunk that throws when
+ * looked at (a Proxy's trap, a getter).
  *
  * @internal
  */
 export const detect = (chunk: unknown): StreamExtractorName | undefined => {
+  try {
+    return detectShape(chunk)
+  } catch {
+    return undefined
+  }
+}
+
+const detectShape = (chunk: unknown): StreamExtractorName | undefined => {
   if (!isRecord(chunk)) return undefined
   if (chunk.object === "chat.completion.chunk" || Array.isArray(chunk.choices)) return "openai.chat"
   if (typeof chunk.type === "string") {
@@ -247,8 +282,10 @@ const auto = (): (self: Accumulator, chunk: unknown) => void => {
 }
 
 /** A function of the user's: it reads one chunk; what it returns replaces what earlier chunks said, field by field. */
-const custom = (f: (chunk: any) => ExtractedUsage | undefined) => (self: Accumulator, chunk: unknown): void =>
-  self.merge(f(chunk))
+const custom = (f: (chunk: any) => ExtractedUsage | undefined) => (self: Accumulator, chunk: unknown): void => {
+  const extracted = f(chunk)
+  if (extracted !== undefined) self.merge(usage.clean(extracted, "custom, stream"))
+}
 
 /**
  * Resolves a `usageFrom` option of a stream once, when the tracked stream is built; each run gets a fresh

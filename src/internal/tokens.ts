@@ -62,8 +62,13 @@ export const writeTokens = (
 
   if (input !== undefined) {
     const total = includesCache ? input : input + (cacheRead ?? 0) + (cacheWrite ?? 0)
-    recorder.set(GenAiUsageInputTokens, total)
-    into.input = total
+    // Three safe counts can add up past 2^53, where a double no longer counts every token.
+    if (total > Number.MAX_SAFE_INTEGER) {
+      warn(`inputTokens: ${input} with the cache reads and writes is too large; dropped`)
+    } else {
+      recorder.set(GenAiUsageInputTokens, total)
+      into.input = total
+    }
   }
   if (output !== undefined) {
     recorder.set(GenAiUsageOutputTokens, output)

@@ -1,72 +1,142 @@
 import type { ExtractedUsage, ExtractorName } from "../Usage.js"
-import { describe } from "./sanitize.js"
+import { errorMessage } from "./errors.js"
+import { cut, maxListItems, maxValueChars, maxWarnings } from "./limits.js"
+import { boolean, count, describe, optionalString, strings, type Warn } from "./sanitize.js"
+
+/** What reading a field of a response threw (a getter, a Proxy's trap): already a warning, and read as absent. */
+const unreadable: unique symbol = Symbol("unreadable")
 
 /**
- * Reading one response: fields are read leniently, and whatever is missing or of the wrong type becomes a warning
- * line rather than an exception, since a response is outside our control.
+ * Reading one response: fields are read leniently and guarded, and whatever is missing, of the wrong type or
+ * throws when read becomes a warning line rather than an exception, since a response is outside our control. Every
+ * count it hands back is a non-negative safe integer (`count` of `sanitize.ts`), every string is bounded.
  */
 class Reader {
-  readonly warnings: Array<string> = []
+  private readonly lines: Array<string> = []
+  private moreWarnings = 0
   constructor(readonly api: string) {}
 
-  warn(line: string): void {
-    this.warnings.push(`usage (${this.api}): ${line}`)
+  readonly warn: Warn = (line) => this.note(`usage (${this.api}): ${line}`)
+
+  /** A warning line as it is. */
+  note(line: string): void {
+    // Cut to a span warning's final bound only once redacted (see `SpanRecorder.addWarning`).
+    if (this.lines.length < maxWarnings) this.lines.push(cut(line, 4 * maxValueChars))
+    else this.moreWarnings++
+  }
+
+  /** The warnings, bounded: `maxWarnings` lines and a count of the rest. */
+  get warnings(): Array<string> {
+    return this.moreWarnings > 0
+      ? [...this.lines, `usage (${this.api}): ${this.moreWarnings} more warnings dropped`]
+      : this.lines
+  }
+
+  /** `record[key]`, guarded. */
+  get(record: Record<string, unknown> | undefined, key: string, path: string): unknown {
+    if (record === undefined) return undefined
+    try {
+      return record[key]
+    } catch (e) {
+      this.warn(`${path}: failed to read (${errorMessage(e)}); ignored`)
+      return unreadable
+    }
+  }
+
+  /** Whether `record` has `key`, guarded (a Proxy's `has` trap may throw: then it has not). */
+  has(record: Record<string, unknown> | undefined, key: string): boolean {
+    if (record === undefined) return false
+    try {
+      return key in record
+    } catch {
+      return false
+    }
   }
 
   /** A nested record, or undefined (with a warning when `required` and absent or not a record). */
   record(value: unknown, path: string, required = false): Record<string, unknown> | undefined {
+    if (value === unreadable) return undefined
     if (isRecord(value)) return value
     if (value !== undefined && value !== null) {
-      this.warn(`${path} is ${describe(value)}, not a record`)
+      this.warn(`${path}: ${describe(value)} is not a record; ignored`)
     } else if (required) {
       this.warn(`${path} is missing`)
     }
     return undefined
   }
 
-  /** A count: a non-negative finite number. `null` reads as absent (some OpenAI-compatible APIs send it). */
+  /** A count (see `count`). `null` reads as absent (some OpenAI-compatible APIs send it). */
   count(value: unknown, path: string, required = false): number | undefined {
-    if (typeof value === "number" && Number.isFinite(value) && value >= 0) return value
-    if (value !== undefined && value !== null) {
-      this.warn(`${path} is ${describe(value)}, not a token count`)
-    } else if (required) {
-      this.warn(`${path} is missing`)
-    }
-    return undefined
-  }
-
-  string(value: unknown, path: string): string | undefined {
-    if (typeof value === "string" && value.length > 0) return value
-    if (value !== undefined && value !== null && value !== "") this.warn(`${path} is ${describe(value)}, not a string`)
-    return undefined
-  }
-
-  /** The string fields `key` of the items of a list (finish reasons of choices or candidates). */
-  stringsOf(list: unknown, key: string, path: string): Array<string> | undefined {
-    if (list === undefined || list === null) return undefined
-    if (!Array.isArray(list)) {
-      this.warn(`${path} is ${describe(list)}, not a list`)
+    if (value === unreadable) return undefined
+    if (value === undefined || value === null) {
+      if (required) this.warn(`${path} is missing`)
       return undefined
     }
+    return count(path, value, this.warn)
+  }
+
+  /** `a + b + ...` of counts, or undefined (with a warning) when the sum is no longer a safe integer. */
+  sum(path: string, ...values: Array<number | undefined>): number | undefined {
+    let total: number | undefined
+    for (const value of values) if (value !== undefined) total = (total ?? 0) + value
+    if (total !== undefined && total > Number.MAX_SAFE_INTEGER) {
+      this.warn(`${path}: ${values.filter((value) => value !== undefined).join(" + ")} is too large; dropped`)
+      return undefined
+    }
+    return total
+  }
+
+  /** An id or a model: `null` and empty strings read as absent. */
+  string(value: unknown, path: string): string | undefined {
+    if (value === unreadable || value === null) return undefined
+    return optionalString(path, value, this.warn)
+  }
+
+  /** A finish reason, bounded as an attribute value. */
+  reason(value: unknown, path: string): string | undefined {
+    if (value === unreadable || value === null) return undefined
+    return optionalString(path, value, this.warn, maxValueChars)
+  }
+
+  /**
+   * The string fields `key` of the items of a list (finish reasons of choices or candidates), of its first
+   * `maxListItems` items.
+   */
+  stringsOf(list: unknown, key: string, path: string): Array<string> | undefined {
+    if (list === undefined || list === null || list === unreadable) return undefined
+    if (!isList(list)) {
+      this.warn(`${path}: ${describe(list)} is not a list; ignored`)
+      return undefined
+    }
+    const length = list.length
+    if (length > maxListItems) this.warn(`${path}: a list of ${length} items; the first ${maxListItems} are read`)
     const out: Array<string> = []
-    for (let i = 0; i < list.length; i++) {
-      const item = list[i]
+    for (let i = 0; i < Math.min(length, maxListItems); i++) {
+      const item = this.get(list as unknown as Record<string, unknown>, String(i), `${path}[${i}]`)
       // A choice still streaming, or cut short, has a null finish reason: nothing to record, nothing wrong.
-      const value = isRecord(item) ? item[key] : undefined
-      if (typeof value === "string" && value.length > 0) out.push(value)
-      else if (value !== undefined && value !== null) this.warn(`${path}[${i}].${key} is ${describe(value)}`)
+      const value = isRecord(item) ? this.get(item, key, `${path}[${i}].${key}`) : undefined
+      const reason = this.reason(value, `${path}[${i}].${key}`)
+      if (reason !== undefined) out.push(reason)
     }
     return out.length > 0 ? out : undefined
   }
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
+const isRecord = (value: unknown): value is Record<string, unknown> => {
+  try {
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+  } catch {
+    // a revoked Proxy
+    return false
+  }
+}
 
-const sum = (...values: Array<number | undefined>): number | undefined => {
-  let total: number | undefined
-  for (const value of values) if (value !== undefined) total = (total ?? 0) + value
-  return total
+const isList = (value: unknown): value is ReadonlyArray<unknown> => {
+  try {
+    return Array.isArray(value)
+  } catch {
+    return false
+  }
 }
 
 const single = (value: string | undefined): Array<string> | undefined => value === undefined ? undefined : [value]
@@ -95,53 +165,73 @@ const openaiChat = (response: unknown, api = "openai.chat"): ExtractedUsage => {
   const r = new Reader(api)
   const body = root(r, response)
   if (body === undefined) return result(r, {})
-  const usage = r.record(body.usage, "usage", true)
-  const promptDetails = r.record(usage?.prompt_tokens_details, "usage.prompt_tokens_details")
-  const completionDetails = r.record(usage?.completion_tokens_details, "usage.completion_tokens_details")
-  const cacheRead = r.count(promptDetails?.cached_tokens, "usage.prompt_tokens_details.cached_tokens") ??
+  const usage = r.record(r.get(body, "usage", "usage"), "usage", true)
+  const at = (record: Record<string, unknown> | undefined, key: string, path: string) =>
+    r.count(r.get(record, key, path), path)
+  const promptDetails = r.record(
+    r.get(usage, "prompt_tokens_details", "usage.prompt_tokens_details"),
+    "usage.prompt_tokens_details"
+  )
+  const completionDetails = r.record(
+    r.get(usage, "completion_tokens_details", "usage.completion_tokens_details"),
+    "usage.completion_tokens_details"
+  )
+  const cacheRead = at(promptDetails, "cached_tokens", "usage.prompt_tokens_details.cached_tokens") ??
     // DeepSeek reports its cache hits at the top level; some OpenAI-compatible servers put `cached_tokens` there.
-    r.count(usage?.prompt_cache_hit_tokens, "usage.prompt_cache_hit_tokens") ??
-    r.count(usage?.cached_tokens, "usage.cached_tokens")
-  const cacheWrite = r.count(promptDetails?.cache_write_tokens, "usage.prompt_tokens_details.cache_write_tokens") ??
-    r.count(usage?.cache_write_tokens, "usage.cache_write_tokens")
-  const prompt = usage === undefined ? undefined : r.count(usage.prompt_tokens, "usage.prompt_tokens", true)
-  // Embeddings-like answers from compatible servers have no completion count: not a malformed chat answer.
-  const completion = usage === undefined
+    at(usage, "prompt_cache_hit_tokens", "usage.prompt_cache_hit_tokens") ??
+    at(usage, "cached_tokens", "usage.cached_tokens")
+  const cacheWrite = at(promptDetails, "cache_write_tokens", "usage.prompt_tokens_details.cache_write_tokens") ??
+    at(usage, "cache_write_tokens", "usage.cache_write_tokens")
+  const prompt = usage === undefined
     ? undefined
-    : r.count(usage.completion_tokens, "usage.completion_tokens", !("total_tokens" in usage))
-  const reasoning = r.count(completionDetails?.reasoning_tokens, "usage.completion_tokens_details.reasoning_tokens")
-  const total = r.count(usage?.total_tokens, "usage.total_tokens")
+    : r.count(r.get(usage, "prompt_tokens", "usage.prompt_tokens"), "usage.prompt_tokens", true)
+  // Embeddings-like answers from compatible servers have no completion count: not a malformed chat answer.
+  const completion = usage === undefined ? undefined : r.count(
+    r.get(usage, "completion_tokens", "usage.completion_tokens"),
+    "usage.completion_tokens",
+    !r.has(usage, "total_tokens")
+  )
+  const reasoning = at(completionDetails, "reasoning_tokens", "usage.completion_tokens_details.reasoning_tokens")
+  const total = at(usage, "total_tokens", "usage.total_tokens")
   // xAI reports reasoning tokens beside the completion tokens rather than in them, which its total shows
   // (prompt + completion + reasoning); reasoning is billed as output, so it is added back.
   const reasoningApart = prompt !== undefined && completion !== undefined && reasoning !== undefined &&
     reasoning > 0 && total === prompt + completion + reasoning
   return result(r, {
     inputTokens: prompt,
-    outputTokens: reasoningApart ? completion! + reasoning! : completion,
+    outputTokens: reasoningApart
+      ? r.sum("usage.completion_tokens + reasoning_tokens", completion, reasoning)
+      : completion,
     cacheReadTokens: cacheRead,
     cacheWriteTokens: cacheWrite,
     reasoningTokens: reasoning,
     inputIncludesCache: true,
-    responseId: r.string(body.id, "id"),
-    responseModel: r.string(body.model, "model"),
-    finishReasons: r.stringsOf(body.choices, "finish_reason", "choices")
+    responseId: r.string(r.get(body, "id", "id"), "id"),
+    responseModel: r.string(r.get(body, "model", "model"), "model"),
+    finishReasons: r.stringsOf(r.get(body, "choices", "choices"), "finish_reason", "choices")
   })
 }
 
 /** Mistral's REST API is OpenAI-shaped; its TypeScript SDK hands back the same fields in camelCase. */
 const mistralChat = (response: unknown): ExtractedUsage => {
-  if (isRecord(response) && isRecord(response.usage) && "promptTokens" in response.usage) {
-    const r = new Reader("mistral.chat")
-    const usage = response.usage
+  const r = new Reader("mistral.chat")
+  const body = isRecord(response) ? response : undefined
+  const usage = body === undefined ? undefined : r.get(body, "usage", "usage")
+  if (body !== undefined && isRecord(usage) && r.has(usage, "promptTokens")) {
     return result(r, {
-      inputTokens: r.count(usage.promptTokens, "usage.promptTokens", true),
-      outputTokens: r.count(usage.completionTokens, "usage.completionTokens", true),
+      inputTokens: r.count(r.get(usage, "promptTokens", "usage.promptTokens"), "usage.promptTokens", true),
+      outputTokens: r.count(
+        r.get(usage, "completionTokens", "usage.completionTokens"),
+        "usage.completionTokens",
+        true
+      ),
       inputIncludesCache: true,
-      responseId: r.string(response.id, "id"),
-      responseModel: r.string(response.model, "model"),
-      finishReasons: r.stringsOf(response.choices, "finishReason", "choices")
+      responseId: r.string(r.get(body, "id", "id"), "id"),
+      responseModel: r.string(r.get(body, "model", "model"), "model"),
+      finishReasons: r.stringsOf(r.get(body, "choices", "choices"), "finishReason", "choices")
     })
   }
+  // A field that failed to read above is read again, and reported, by the OpenAI reader.
   return openaiChat(response, "mistral.chat")
 }
 
@@ -150,22 +240,32 @@ const openaiResponses = (response: unknown): ExtractedUsage => {
   const r = new Reader("openai.responses")
   const body = root(r, response)
   if (body === undefined) return result(r, {})
-  const usage = r.record(body.usage, "usage", true)
-  const inputDetails = r.record(usage?.input_tokens_details, "usage.input_tokens_details")
-  const outputDetails = r.record(usage?.output_tokens_details, "usage.output_tokens_details")
-  const status = r.string(body.status, "status")
-  const incomplete = r.record(body.incomplete_details, "incomplete_details")
+  const usage = r.record(r.get(body, "usage", "usage"), "usage", true)
+  const at = (record: Record<string, unknown> | undefined, key: string, path: string, required = false) =>
+    r.count(r.get(record, key, path), path, required)
+  const inputDetails = r.record(
+    r.get(usage, "input_tokens_details", "usage.input_tokens_details"),
+    "usage.input_tokens_details"
+  )
+  const outputDetails = r.record(
+    r.get(usage, "output_tokens_details", "usage.output_tokens_details"),
+    "usage.output_tokens_details"
+  )
+  const status = r.reason(r.get(body, "status", "status"), "status")
+  const incomplete = r.record(r.get(body, "incomplete_details", "incomplete_details"), "incomplete_details")
   // An incomplete response says why (`max_output_tokens`, `content_filter`): that is the useful finish reason.
-  const reason = status === "incomplete" ? r.string(incomplete?.reason, "incomplete_details.reason") ?? status : status
+  const reason = status === "incomplete"
+    ? r.reason(r.get(incomplete, "reason", "incomplete_details.reason"), "incomplete_details.reason") ?? status
+    : status
   return result(r, {
-    inputTokens: usage === undefined ? undefined : r.count(usage.input_tokens, "usage.input_tokens", true),
-    outputTokens: usage === undefined ? undefined : r.count(usage.output_tokens, "usage.output_tokens", true),
-    cacheReadTokens: r.count(inputDetails?.cached_tokens, "usage.input_tokens_details.cached_tokens"),
-    cacheWriteTokens: r.count(inputDetails?.cache_write_tokens, "usage.input_tokens_details.cache_write_tokens"),
-    reasoningTokens: r.count(outputDetails?.reasoning_tokens, "usage.output_tokens_details.reasoning_tokens"),
+    inputTokens: usage === undefined ? undefined : at(usage, "input_tokens", "usage.input_tokens", true),
+    outputTokens: usage === undefined ? undefined : at(usage, "output_tokens", "usage.output_tokens", true),
+    cacheReadTokens: at(inputDetails, "cached_tokens", "usage.input_tokens_details.cached_tokens"),
+    cacheWriteTokens: at(inputDetails, "cache_write_tokens", "usage.input_tokens_details.cache_write_tokens"),
+    reasoningTokens: at(outputDetails, "reasoning_tokens", "usage.output_tokens_details.reasoning_tokens"),
     inputIncludesCache: true,
-    responseId: r.string(body.id, "id"),
-    responseModel: r.string(body.model, "model"),
+    responseId: r.string(r.get(body, "id", "id"), "id"),
+    responseModel: r.string(r.get(body, "model", "model"), "model"),
     finishReasons: single(reason)
   })
 }
@@ -175,11 +275,13 @@ const openaiEmbeddings = (response: unknown): ExtractedUsage => {
   const r = new Reader("openai.embeddings")
   const body = root(r, response)
   if (body === undefined) return result(r, {})
-  const usage = r.record(body.usage, "usage", true)
+  const usage = r.record(r.get(body, "usage", "usage"), "usage", true)
   return result(r, {
-    inputTokens: usage === undefined ? undefined : r.count(usage.prompt_tokens, "usage.prompt_tokens", true),
+    inputTokens: usage === undefined
+      ? undefined
+      : r.count(r.get(usage, "prompt_tokens", "usage.prompt_tokens"), "usage.prompt_tokens", true),
     inputIncludesCache: true,
-    responseModel: r.string(body.model, "model")
+    responseModel: r.string(r.get(body, "model", "model"), "model")
   })
 }
 
@@ -191,25 +293,28 @@ const anthropicMessages = (response: unknown): ExtractedUsage => {
   const r = new Reader("anthropic.messages")
   const body = root(r, response)
   if (body === undefined) return result(r, {})
-  const usage = r.record(body.usage, "usage", true)
-  const split = r.record(usage?.cache_creation, "usage.cache_creation")
-  const splitTotal = sum(
-    r.count(split?.ephemeral_5m_input_tokens, "usage.cache_creation.ephemeral_5m_input_tokens"),
-    r.count(split?.ephemeral_1h_input_tokens, "usage.cache_creation.ephemeral_1h_input_tokens")
+  const usage = r.record(r.get(body, "usage", "usage"), "usage", true)
+  const at = (record: Record<string, unknown> | undefined, key: string, path: string, required = false) =>
+    r.count(r.get(record, key, path), path, required)
+  const split = r.record(r.get(usage, "cache_creation", "usage.cache_creation"), "usage.cache_creation")
+  const splitTotal = r.sum(
+    "usage.cache_creation",
+    at(split, "ephemeral_5m_input_tokens", "usage.cache_creation.ephemeral_5m_input_tokens"),
+    at(split, "ephemeral_1h_input_tokens", "usage.cache_creation.ephemeral_1h_input_tokens")
   )
-  const cacheWrite = r.count(usage?.cache_creation_input_tokens, "usage.cache_creation_input_tokens")
+  const cacheWrite = at(usage, "cache_creation_input_tokens", "usage.cache_creation_input_tokens")
   if (cacheWrite !== undefined && splitTotal !== undefined && cacheWrite !== splitTotal) {
     r.warn(`usage.cache_creation adds up to ${splitTotal}, not cache_creation_input_tokens ${cacheWrite}`)
   }
   return result(r, {
-    inputTokens: usage === undefined ? undefined : r.count(usage.input_tokens, "usage.input_tokens", true),
-    outputTokens: usage === undefined ? undefined : r.count(usage.output_tokens, "usage.output_tokens", true),
-    cacheReadTokens: r.count(usage?.cache_read_input_tokens, "usage.cache_read_input_tokens"),
+    inputTokens: usage === undefined ? undefined : at(usage, "input_tokens", "usage.input_tokens", true),
+    outputTokens: usage === undefined ? undefined : at(usage, "output_tokens", "usage.output_tokens", true),
+    cacheReadTokens: at(usage, "cache_read_input_tokens", "usage.cache_read_input_tokens"),
     cacheWriteTokens: cacheWrite ?? splitTotal,
     inputIncludesCache: false,
-    responseId: r.string(body.id, "id"),
-    responseModel: r.string(body.model, "model"),
-    finishReasons: single(r.string(body.stop_reason, "stop_reason"))
+    responseId: r.string(r.get(body, "id", "id"), "id"),
+    responseModel: r.string(r.get(body, "model", "model"), "model"),
+    finishReasons: single(r.reason(r.get(body, "stop_reason", "stop_reason"), "stop_reason"))
   })
 }
 
@@ -221,16 +326,19 @@ const bedrockConverse = (response: unknown): ExtractedUsage => {
   const r = new Reader("bedrock.converse")
   const body = root(r, response)
   if (body === undefined) return result(r, {})
-  const usage = r.record(body.usage, "usage", true)
-  const metadata = isRecord(body.$metadata) ? body.$metadata : undefined
+  const usage = r.record(r.get(body, "usage", "usage"), "usage", true)
+  const at = (key: string, required = false) => r.count(r.get(usage, key, `usage.${key}`), `usage.${key}`, required)
+  const metadata = r.get(body, "$metadata", "$metadata")
   return result(r, {
-    inputTokens: usage === undefined ? undefined : r.count(usage.inputTokens, "usage.inputTokens", true),
-    outputTokens: usage === undefined ? undefined : r.count(usage.outputTokens, "usage.outputTokens", true),
-    cacheReadTokens: r.count(usage?.cacheReadInputTokens, "usage.cacheReadInputTokens"),
-    cacheWriteTokens: r.count(usage?.cacheWriteInputTokens, "usage.cacheWriteInputTokens"),
+    inputTokens: usage === undefined ? undefined : at("inputTokens", true),
+    outputTokens: usage === undefined ? undefined : at("outputTokens", true),
+    cacheReadTokens: at("cacheReadInputTokens"),
+    cacheWriteTokens: at("cacheWriteInputTokens"),
     inputIncludesCache: false,
-    responseId: r.string(metadata?.requestId, "$metadata.requestId"),
-    finishReasons: single(r.string(body.stopReason, "stopReason"))
+    responseId: isRecord(metadata)
+      ? r.string(r.get(metadata, "requestId", "$metadata.requestId"), "$metadata.requestId")
+      : undefined,
+    finishReasons: single(r.reason(r.get(body, "stopReason", "stopReason"), "stopReason"))
   })
 }
 
@@ -243,24 +351,29 @@ const gemini = (response: unknown): ExtractedUsage => {
   const r = new Reader("gemini")
   const body = root(r, response)
   if (body === undefined) return result(r, {})
-  const usage = r.record(body.usageMetadata, "usageMetadata", true)
-  const prompt = usage === undefined ? undefined : r.count(usage.promptTokenCount, "usageMetadata.promptTokenCount")
-  const toolUse = r.count(usage?.toolUsePromptTokenCount, "usageMetadata.toolUsePromptTokenCount")
-  const candidates = r.count(usage?.candidatesTokenCount, "usageMetadata.candidatesTokenCount")
-  const thoughts = r.count(usage?.thoughtsTokenCount, "usageMetadata.thoughtsTokenCount")
+  const usage = r.record(r.get(body, "usageMetadata", "usageMetadata"), "usageMetadata", true)
+  const at = (key: string) => r.count(r.get(usage, key, `usageMetadata.${key}`), `usageMetadata.${key}`)
+  const prompt = usage === undefined ? undefined : at("promptTokenCount")
+  const toolUse = at("toolUsePromptTokenCount")
+  const candidates = at("candidatesTokenCount")
+  const thoughts = at("thoughtsTokenCount")
   // Gemini leaves out zero counts (an empty answer has no `candidatesTokenCount`): with a prompt count present,
   // a missing output count means 0.
-  const output = sum(candidates, thoughts) ?? (prompt !== undefined ? 0 : undefined)
+  const output = candidates === undefined && thoughts === undefined
+    ? (prompt !== undefined ? 0 : undefined)
+    : r.sum("usageMetadata.candidatesTokenCount + thoughtsTokenCount", candidates, thoughts)
   if (usage !== undefined && prompt === undefined) r.warn("usageMetadata.promptTokenCount is missing")
   return result(r, {
-    inputTokens: prompt === undefined ? undefined : prompt + (toolUse ?? 0),
+    inputTokens: prompt === undefined
+      ? undefined
+      : r.sum("usageMetadata.promptTokenCount + toolUsePromptTokenCount", prompt, toolUse),
     outputTokens: output,
-    cacheReadTokens: r.count(usage?.cachedContentTokenCount, "usageMetadata.cachedContentTokenCount"),
+    cacheReadTokens: at("cachedContentTokenCount"),
     reasoningTokens: thoughts,
     inputIncludesCache: true,
-    responseId: r.string(body.responseId, "responseId"),
-    responseModel: r.string(body.modelVersion, "modelVersion"),
-    finishReasons: r.stringsOf(body.candidates, "finishReason", "candidates")
+    responseId: r.string(r.get(body, "responseId", "responseId"), "responseId"),
+    responseModel: r.string(r.get(body, "modelVersion", "modelVersion"), "modelVersion"),
+    finishReasons: r.stringsOf(r.get(body, "candidates", "candidates"), "finishReason", "candidates")
   })
 }
 
@@ -272,19 +385,21 @@ const cohereChat = (response: unknown): ExtractedUsage => {
   const r = new Reader("cohere.chat")
   const body = root(r, response)
   if (body === undefined) return result(r, {})
-  const usage = r.record(body.usage, "usage", true)
-  const billed = r.record(usage?.billed_units, "usage.billed_units")
-  const tokens = r.record(usage?.tokens, "usage.tokens")
+  const usage = r.record(r.get(body, "usage", "usage"), "usage", true)
+  const billed = r.record(r.get(usage, "billed_units", "usage.billed_units"), "usage.billed_units")
+  const tokens = r.record(r.get(usage, "tokens", "usage.tokens"), "usage.tokens")
   const source = billed ?? tokens
   const path = billed !== undefined ? "usage.billed_units" : "usage.tokens"
+  const at = (key: string, required = false) =>
+    r.count(r.get(source, key, `${path}.${key}`), `${path}.${key}`, required)
   if (usage !== undefined && source === undefined) r.warn("usage has neither billed_units nor tokens")
   return result(r, {
-    inputTokens: source === undefined ? undefined : r.count(source.input_tokens, `${path}.input_tokens`, true),
-    outputTokens: source === undefined ? undefined : r.count(source.output_tokens, `${path}.output_tokens`),
-    cacheReadTokens: r.count(usage?.cached_tokens, "usage.cached_tokens"),
+    inputTokens: source === undefined ? undefined : at("input_tokens", true),
+    outputTokens: source === undefined ? undefined : at("output_tokens"),
+    cacheReadTokens: r.count(r.get(usage, "cached_tokens", "usage.cached_tokens"), "usage.cached_tokens"),
     inputIncludesCache: true,
-    responseId: r.string(body.id, "id"),
-    finishReasons: single(r.string(body.finish_reason, "finish_reason"))
+    responseId: r.string(r.get(body, "id", "id"), "id"),
+    finishReasons: single(r.reason(r.get(body, "finish_reason", "finish_reason"), "finish_reason"))
   })
 }
 
@@ -301,11 +416,20 @@ export const extractors: Readonly<Record<ExtractorName, (response: unknown) => E
 }
 
 /**
- * Which API a response came from, by the fields that only that API's responses carry.
+ * Which API a response came from, by the fields that only that API's responses carry; `undefined` for a response
+ * that throws when looked at (a Proxy's trap, a getter).
  *
  * @internal
  */
 export const detect = (response: unknown): ExtractorName | undefined => {
+  try {
+    return detectShape(response)
+  } catch {
+    return undefined
+  }
+}
+
+const detectShape = (response: unknown): ExtractorName | undefined => {
   if (!isRecord(response)) return undefined
   if ("usageMetadata" in response || "modelVersion" in response || Array.isArray(response.candidates)) {
     return "gemini"
@@ -334,8 +458,13 @@ export const detect = (response: unknown): ExtractorName | undefined => {
   return undefined
 }
 
-const isAsyncIterable = (value: unknown): boolean =>
-  typeof value === "object" && value !== null && Symbol.asyncIterator in value
+const isAsyncIterable = (value: unknown): boolean => {
+  try {
+    return typeof value === "object" && value !== null && Symbol.asyncIterator in value
+  } catch {
+    return false
+  }
+}
 
 /**
  * Detects the API, then extracts.
@@ -354,25 +483,61 @@ export const auto = (response: unknown): ExtractedUsage => {
   }
 }
 
+const countFields = ["inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens", "reasoningTokens"] as const
+
 /**
- * Runs an extractor of the user's so that a throw becomes a warning, never the call's problem.
+ * What an extractor of the app's returned, made as clean as what the built-in ones return: each field read guarded,
+ * counts through `count` (a fraction rounded, anything else dropped), ids and the model through `optionalString`,
+ * finish reasons through `strings`, each with a warning prefixed `usage (<name>)`; its own warning lines are kept
+ * (strings only), first, and all of them are bounded.
+ *
+ * @internal
+ */
+export const clean = (extracted: unknown, name: string): ExtractedUsage => {
+  const r = new Reader(name)
+  if (!isRecord(extracted)) {
+    r.warn(`the extractor returned ${describe(extracted)}; nothing recorded`)
+    return result(r, {})
+  }
+  const own = r.get(extracted, "warnings", "warnings")
+  if (isList(own)) {
+    for (let i = 0; i < Math.min(own.length, maxWarnings); i++) {
+      const line = r.get(own as unknown as Record<string, unknown>, String(i), `warnings[${i}]`)
+      if (typeof line === "string") r.note(line)
+    }
+  }
+  const fields: { -readonly [K in keyof ExtractedUsage]: ExtractedUsage[K] } = {}
+  for (const field of countFields) fields[field] = r.count(r.get(extracted, field, field), field)
+  const includesCache = r.get(extracted, "inputIncludesCache", "inputIncludesCache")
+  if (includesCache !== undefined && includesCache !== null && includesCache !== unreadable) {
+    fields.inputIncludesCache = boolean("inputIncludesCache", includesCache, r.warn)
+  }
+  fields.responseId = r.string(r.get(extracted, "responseId", "responseId"), "responseId")
+  fields.responseModel = r.string(r.get(extracted, "responseModel", "responseModel"), "responseModel")
+  const reasons = r.get(extracted, "finishReasons", "finishReasons")
+  if (reasons !== null && reasons !== unreadable) {
+    const list = strings("finishReasons", reasons, r.warn)
+    if (list !== undefined && list.length > 0) fields.finishReasons = list
+  }
+  return result(r, fields)
+}
+
+/**
+ * Runs an extractor so that a throw becomes a warning, never the call's problem; what an extractor of the app's
+ * (`trusted` false) returns is made clean (see `clean`).
  *
  * @internal
  */
 export const safely = (
   name: string,
   extractor: (response: unknown) => ExtractedUsage,
-  response: unknown
+  response: unknown,
+  trusted = false
 ): ExtractedUsage => {
   try {
     const extracted = extractor(response)
-    if (typeof extracted !== "object" || extracted === null) {
-      return { warnings: [`usage (${name}): the extractor returned ${describe(extracted)}; nothing recorded`] }
-    }
-    return extracted
+    return trusted ? extracted : clean(extracted, name)
   } catch (e) {
-    return {
-      warnings: [`usage (${name}): the extractor failed (${e instanceof Error ? e.message : describe(e)}); ignored`]
-    }
+    return { warnings: [`usage (${name}): the extractor failed (${errorMessage(e)}); ignored`] }
   }
 }
