@@ -5,7 +5,9 @@
  */
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import { cut, maxNameChars } from "./internal/limits.js"
 import * as internal from "./internal/outcome.js"
+import { describe } from "./internal/sanitize.js"
 import type { AttributeValue } from "./LlmTracker.js"
 
 /**
@@ -69,8 +71,10 @@ const invalid = (status: unknown) =>
   new InvalidOutcomeStatus({
     status,
     message: `Invalid outcome status ${
-      typeof status === "string" ? JSON.stringify(status) : String(status)
-    }: expected one of ${[...statuses].join(", ")}`
+      // Never the value itself: a hostile one (a Proxy) could throw on being printed, a long string fill the log.
+      typeof status === "string" ? JSON.stringify(cut(status, maxNameChars)) : describe(status)}: expected one of ${
+      [...statuses].join(", ")
+    }`
   })
 
 /**
@@ -79,6 +83,15 @@ const invalid = (status: unknown) =>
  * `.metadata.<key>`, and an event `botanu.outcome_emitted`; a run whose program emitted an outcome keeps it at
  * completion. Outside a run it writes to the current span, if any. Either way it logs one record through effect's
  * `Logger`, annotated with the run's ids, so that an app exporting logs to OpenTelemetry gets an outcome record.
+ *
+ * A late outcome, from a fiber that outlived its run (a daemon, a fiber that was never joined) or, outside a run,
+ * that outlived the current span (a fiber forked in a tracked call), cannot go onto that span: an ended span takes
+ * nothing more. It is recorded in one warning log record instead, `botanu: late outcome <status> for run <id>`,
+ * annotated with the run's ids (`botanu.run_id`, `.workflow`, `.event_id`, `.customer_id`), the status, the fields,
+ * the metadata, any warnings (`botanu.tracking.warnings`) and `botanu.outcome.late` = `true`, and tied to the
+ * ended span's trace. The span and the run keep what they had at completion. The library's tracking layers export
+ * no logs: to get the record into OpenTelemetry, add a log exporter (@effect/opentelemetry's `Logger`, or
+ * `NodeSdk.layer` with a `logRecordProcessor`); without one it goes to your Effect logger as any warning does.
  *
  * A later call overwrites the status and the fields it gives. Option values that cannot be recorded (a `NaN`
  * confidence, say) are dropped with a line in `botanu.tracking.warnings`; the program is never failed for them.

@@ -238,7 +238,7 @@ describe("emitOutcome: invalid input", () => {
       assert.deepStrictEqual(warningsOf(run), [
         "emitOutcome: a string of 4 chars is not a record; dropped",
         "metadata: an array is not a record; dropped",
-        "emitOutcome: failed (boom); ignored"
+        "valueAmount: failed to read (boom); ignored"
       ])
     })))
 })

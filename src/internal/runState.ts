@@ -3,6 +3,7 @@ import * as Tracer from "effect/Tracer"
 import { CustomerId, EventId, RunId, WorkflowName } from "../Attributes.js"
 import type { RunContext } from "../Workflow.js"
 import { RunTotals } from "./runTotals.js"
+import { serviceOption } from "./services.js"
 import type { SpanRecorder } from "./spanRecorder.js"
 
 /**
@@ -18,6 +19,11 @@ export class RunState {
   valueAmount: number | undefined = undefined
   /** The calls made in this run itself and, once they complete, in the runs nested in it. */
   readonly totals = new RunTotals()
+  /**
+   * Set when the run completes, before its span ends: a fiber that outlives the run (a daemon, a forked fiber
+   * that is never joined) still sees this state, and what it records then must not go to the ended span.
+   */
+  ended = false
 
   constructor(
     readonly context: RunContext,
@@ -33,7 +39,7 @@ export class CurrentRun extends Context.Tag("@botanu/effect/CurrentRun")<Current
 
 /** @internal */
 export const currentRunState = (context: Context.Context<never>): RunState | undefined =>
-  context.unsafeMap.get(CurrentRun.key) as RunState | undefined
+  serviceOption(context, CurrentRun)
 
 /**
  * A run in another process that a request was made for, known only by its ids: what an untrusted request's baggage
@@ -52,7 +58,7 @@ export class CurrentRunLink extends Context.Tag("@botanu/effect/CurrentRunLink")
 
 /** @internal */
 export const currentRunLink = (context: Context.Context<never>): RunLink | undefined =>
-  context.unsafeMap.get(CurrentRunLink.key) as RunLink | undefined
+  serviceOption(context, CurrentRunLink)
 
 const RunTracerBase = Symbol.for("@botanu/effect/RunTracer/base")
 
