@@ -197,14 +197,17 @@ export const makeMiddleware = (options: MiddlewareOptions): HttpMiddleware.HttpM
       if (header === undefined) return app
       if (typeof trust !== "function") return continueFromBaggage(app, header, trust === "all")
       let verdict: boolean | Effect.Effect<boolean, unknown>
+      let isEffect: boolean
       try {
         verdict = trust(request)
+        // Inside the guard: a hostile value (a Proxy) can throw on being looked at.
+        isEffect = Effect.isEffect(verdict)
       } catch {
         return continueFromBaggage(app, header, false, [trustFailed])
       }
-      if (!Effect.isEffect(verdict)) return continueFromBaggage(app, header, verdict === true)
+      if (!isEffect) return continueFromBaggage(app, header, verdict === true)
       return Effect.flatMap(
-        Effect.exit(verdict),
+        Effect.exit(verdict as Effect.Effect<boolean, unknown>),
         (exit) =>
           Exit.isSuccess(exit)
             ? continueFromBaggage(app, header, exit.value === true)

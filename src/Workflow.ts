@@ -141,7 +141,7 @@ export const botanuWorkflow: {
   <A, E, R>(self: Effect.Effect<A, E, R>, name: string, options: WorkflowOptions): Effect.Effect<A, E, R>
 } = dual(3, <A, E, R>(self: Effect.Effect<A, E, R>, name: string, options: WorkflowOptions): Effect.Effect<A, E, R> => {
   const plan = internal.plan(name, options)
-  return Effect.suspend(() => runWithIds(self, plan, options?.eventId, options?.customerId))
+  return Effect.suspend(() => runWithIds(self, plan, plan.eventId, plan.customerId))
 })
 
 // The id functions are called with the body's arguments: they may take fewer, not different ones.
@@ -190,27 +190,34 @@ export const fn = <Args extends ReadonlyArray<any>>(name: string, options: FnOpt
   ): (...args: BodyArgs) => Effect.Effect<A, E, R>
 } => {
   const plan = internal.plan(name, options)
-  const idOf = (field: "eventId" | "customerId", args: ReadonlyArray<any>): unknown => {
-    const id: unknown = options?.[field]
-    if (typeof id !== "function") return id
+  // A problem is handed back beside the value, never recognized in it: a hostile id (a Proxy) may throw on any
+  // look at it, `instanceof` included.
+  const idOf = (
+    field: "eventId" | "customerId",
+    args: ReadonlyArray<any>
+  ): { readonly id: unknown } | { readonly problem: InvalidWorkflowOptions } => {
+    const id: unknown = plan[field]
+    if (typeof id !== "function") return { id }
     try {
-      return id(...args)
+      return { id: id(...args) }
     } catch (cause) {
-      return new InvalidWorkflowOptions({
-        workflow: plan.name,
-        field,
-        message: `workflow "${plan.name}": the ${field} function threw`,
-        cause
-      })
+      return {
+        problem: new InvalidWorkflowOptions({
+          workflow: plan.name,
+          field,
+          message: `workflow "${plan.name}": the ${field} function threw`,
+          cause
+        })
+      }
     }
   }
   return ((body: (...args: Array<any>) => unknown) =>
     function(this: unknown, ...args: Array<any>) {
       return Effect.suspend(() => {
         const eventId = idOf("eventId", args)
-        if (eventId instanceof InvalidWorkflowOptions) return Effect.die(eventId)
+        if ("problem" in eventId) return Effect.die(eventId.problem)
         const customerId = idOf("customerId", args)
-        if (customerId instanceof InvalidWorkflowOptions) return Effect.die(customerId)
+        if ("problem" in customerId) return Effect.die(customerId.problem)
         const effect = Effect.suspend(() => {
           const result = body.apply(this, args)
           if (Effect.isEffect(result)) return result
@@ -219,7 +226,7 @@ export const fn = <Args extends ReadonlyArray<any>>(name: string, options: FnOpt
             return yield* iterator
           })
         })
-        return runWithIds(effect, plan, eventId, customerId)
+        return runWithIds(effect, plan, eventId.id, customerId.id)
       })
     }) as any
 }

@@ -354,7 +354,7 @@ describe("trackAgent", () => {
         "name: empty; recorded as \"unknown\"",
         "id: 42 is not a string; dropped",
         "description: an object is not a string; dropped",
-        "attributes: failed (gotcha); ignored"
+        "attributes.boom: failed to read (gotcha); dropped"
       ])
 
       // Options that are themselves hostile.
@@ -367,11 +367,12 @@ describe("trackAgent", () => {
       const trapped = (yield* TrackingTest.finishedSpans).at(-1)!
       assert.strictEqual(trapped.name, "invoke_agent unknown")
       assert.deepStrictEqual(warningsOf(trapped), [
-        "name: failed (trap); ignored",
-        "id: failed (trap); ignored",
-        "description: failed (trap); ignored",
-        "provider: failed (trap); ignored",
-        "attributes: failed (trap); ignored"
+        "name: failed to read (trap); ignored",
+        "id: failed to read (trap); ignored",
+        "description: failed to read (trap); ignored",
+        "provider: failed to read (trap); ignored",
+        "attributes: failed to read (trap); ignored",
+        "name: undefined is not a string; recorded as \"unknown\""
       ])
     }).pipe(Effect.provide(TrackingTest.layer)))
 })

@@ -285,7 +285,12 @@ describe("what is recorded instead", () => {
       const expected: ReadonlyArray<readonly [string, string, string]> = [
         ["plain-object", "_OTHER", "an object"],
         ["class-instance", "_OTHER", "Rejection: the gateway said no"],
-        ["long-message", "Refused", `Refused: ${"x".repeat(1_000 - "Refused: ".length)}…[truncated]`]
+        // At most 1,024 chars, the marker included.
+        [
+          "long-message",
+          "Refused",
+          `Refused: ${"x".repeat(1_024 - "…[truncated]".length - "Refused: ".length)}…[truncated]`
+        ]
       ]
       for (const [model, type, message] of expected) {
         const span = yield* spanNamed(`chat ${model}`)

@@ -20,10 +20,11 @@ import {
   Vendor
 } from "../Attributes.js"
 import { ModelOperation } from "../ModelOperation.js"
-import { errorMessage } from "./errors.js"
+import { maxTextChars } from "./limits.js"
 import { resolve as resolveProvider } from "./provider.js"
 import { RunTotals, type TotalsKeys, writeTotals } from "./runTotals.js"
-import { forEachAttribute, optionalString, requiredName } from "./sanitize.js"
+import { forEachAttribute, optionalString, readOptions, requiredName } from "./sanitize.js"
+import { serviceOption } from "./services.js"
 import { SpanRecorder } from "./spanRecorder.js"
 import * as trackedSpan from "./trackedSpan.js"
 
@@ -36,6 +37,8 @@ export interface AgentPlan {
   readonly spanName: string
   readonly name: string
   readonly startAttributes: ReadonlyArray<readonly [string, OtelApi.AttributeValue]>
+  /** The `attributes` option, written as the caller's (see `SpanRecorder.setUser`). */
+  readonly userAttributes: ReadonlyArray<readonly [string, OtelApi.AttributeValue]>
   readonly warnings: ReadonlyArray<string>
 }
 
@@ -50,50 +53,34 @@ const agentTotalsKeys: TotalsKeys = {
   unpricedCalls: AgentUnpricedCalls
 }
 
-/**
- * Each option is read on its own, so that a hostile one (a getter that throws) costs that option only, as a
- * warning: an agent never fails, or fails to build, because of what it was told to record.
- *
- * @internal
- */
-export const plan = (options: AgentOptions): AgentPlan => {
+const optionKeys = ["name", "id", "description", "provider", "attributes"] as const satisfies ReadonlyArray<
+  keyof AgentOptions
+>
+
+/** @internal */
+export const plan = (given: AgentOptions): AgentPlan => {
   const warnings: Array<string> = []
   const warn = (line: string) => warnings.push(line)
-  const read = (field: string, f: () => void): void => {
-    try {
-      f()
-    } catch (e) {
-      warn(`${field}: failed (${errorMessage(e)}); ignored`)
-    }
-  }
-  let name = "unknown"
-  read("name", () => {
-    name = requiredName("name", options?.name, "unknown", warn)
-  })
+  const options = readOptions(given, optionKeys, warn)
+  const name = requiredName("name", options.name, "unknown", warn)
   const startAttributes: Array<readonly [string, OtelApi.AttributeValue]> = [
     [GenAiOperationName, ModelOperation.INVOKE_AGENT],
     [GenAiAgentName, name]
   ]
-  read("id", () => {
-    const id = optionalString("id", options?.id, warn)
-    if (id !== undefined) startAttributes.push([GenAiAgentId, id])
+  const id = optionalString("id", options.id, warn)
+  if (id !== undefined) startAttributes.push([GenAiAgentId, id])
+  const description = optionalString("description", options.description, warn, maxTextChars)
+  if (description !== undefined) startAttributes.push([GenAiAgentDescription, description])
+  const providerName = optionalString("provider", options.provider, warn)
+  if (providerName !== undefined && providerName.trim().length > 0) {
+    const names = resolveProvider(providerName, warn)
+    startAttributes.push([GenAiProviderName, names.semconv], [Vendor, names.vendor])
+  }
+  const userAttributes: Array<readonly [string, OtelApi.AttributeValue]> = []
+  forEachAttribute("attributes", options.attributes, AgentPrefix, warn, (key, value) => {
+    userAttributes.push([key, value])
   })
-  read("description", () => {
-    const description = optionalString("description", options?.description, warn)
-    if (description !== undefined) startAttributes.push([GenAiAgentDescription, description])
-  })
-  read("provider", () => {
-    const providerName = optionalString("provider", options?.provider, warn)
-    if (providerName !== undefined && providerName.trim().length > 0) {
-      const names = resolveProvider(providerName, warn)
-      startAttributes.push([GenAiProviderName, names.semconv], [Vendor, names.vendor])
-    }
-  })
-  read("attributes", () =>
-    forEachAttribute("attributes", options?.attributes, AgentPrefix, warn, (key, value) => {
-      startAttributes.push([key, value])
-    }))
-  return { spanName: `${ModelOperation.INVOKE_AGENT} ${name}`, name, startAttributes, warnings }
+  return { spanName: `${ModelOperation.INVOKE_AGENT} ${name}`, name, startAttributes, userAttributes, warnings }
 }
 
 /**
@@ -119,6 +106,7 @@ export class AgentState extends SpanRecorder implements trackedSpan.TrackedCall 
     super(span)
     this.parent = currentAgent(context)
     for (const [key, value] of plan.startAttributes) this.set(key, value)
+    for (const [key, value] of plan.userAttributes) this.setUser(key, value)
     for (const line of plan.warnings) this.addWarning(line)
   }
 
@@ -146,7 +134,7 @@ export class CurrentAgent extends Context.Tag("@botanu/effect/CurrentAgent")<Cur
 
 /** @internal */
 export const currentAgent = (context: Context.Context<never>): AgentState | undefined =>
-  context.unsafeMap.get(CurrentAgent.key) as AgentState | undefined
+  serviceOption(context, CurrentAgent)
 
 /** @internal */
 export const track = <A, E, R>(self: Effect.Effect<A, E, R>, plan: AgentPlan): Effect.Effect<A, E, R> =>

@@ -1,6 +1,7 @@
 import * as Cause from "effect/Cause"
 import * as Option from "effect/Option"
 import { ErrorTypeOther } from "../Attributes.js"
+import { cut, maxNameChars, maxTextChars, maxValueChars } from "./limits.js"
 
 /**
  * `error.type` of a failure: its `_tag` when it has one, else its class name when it is an `Error`, else `_OTHER`.
@@ -11,10 +12,11 @@ export const errorType = (error: unknown): string => {
   try {
     if (typeof error === "object" && error !== null) {
       const tag = (error as { readonly _tag?: unknown })._tag
-      if (typeof tag === "string" && tag.length > 0) return tag
+      if (typeof tag === "string" && tag.trim().length > 0) return cut(tag, maxNameChars)
       if (error instanceof Error) {
         const name = error.constructor?.name
-        return typeof name === "string" && name.length > 0 ? name : error.name || "Error"
+        const type = typeof name === "string" && name.trim().length > 0 ? name : String(error.name || "Error")
+        return type.trim().length > 0 ? cut(type, maxNameChars) : "Error"
       }
     }
   } catch {
@@ -23,20 +25,13 @@ export const errorType = (error: unknown): string => {
   return ErrorTypeOther
 }
 
+const bounded = (text: string): string => cut(text, maxValueChars)
+
 /**
- * How long a described value may be: a non-Error value is described by its name and message, and a long one is cut
- * here, with a marker.
- *
- * @internal
+ * Error text is cut twice: here to a few times its bound, so that redacting it costs a bounded time, and to its bound
+ * once redacted, so that no credential is cut in half before the redactor could see it whole.
  */
-export const maxDescribedLength = 1_000
-
-/** @internal */
-export const truncatedMarker = "…[truncated]"
-
-/** @internal */
-export const bounded = (text: string): string =>
-  text.length > maxDescribedLength ? text.slice(0, maxDescribedLength) + truncatedMarker : text
+const preRedaction = 4 * maxTextChars
 
 const nameOf = (value: object): string | undefined => {
   const tag = (value as { readonly _tag?: unknown })._tag
@@ -49,7 +44,7 @@ const nameOf = (value: object): string | undefined => {
 /**
  * A value that is not an `Error`, described rather than dumped: its `_tag` or class name and its `message` when it
  * has a string one (`RateLimited: slow down`, `an object`), never the rest of it (headers, a prompt), at most
- * `maxDescribedLength` characters. Strings are their own message; numbers, booleans and bigints are shown.
+ * `maxValueChars` characters (see `limits.ts`). Strings are their own message; numbers, booleans and bigints are shown.
  *
  * @internal
  */
@@ -81,7 +76,7 @@ export const describeValue = (value: unknown): string => {
 
 /**
  * The text recorded for an error (`error.message`, `exception.message`): an `Error`'s message (else its name), any
- * other value described by `describeValue`. Not yet redacted: the span recorder does that.
+ * other value described by `describeValue`. Not yet redacted (the span recorder does that, then cuts it to `maxTextChars`).
  *
  * @internal
  */
@@ -89,7 +84,7 @@ export const errorMessage = (error: unknown): string => {
   try {
     if (error instanceof Error) {
       const message = error.message
-      if (typeof message === "string" && message.length > 0) return message
+      if (typeof message === "string" && message.length > 0) return cut(message, preRedaction)
       return errorType(error)
     }
   } catch {
@@ -103,7 +98,7 @@ export const errorStack = (error: unknown): string | undefined => {
   try {
     if (typeof error === "object" && error !== null) {
       const stack = (error as { readonly stack?: unknown }).stack
-      if (typeof stack === "string") return stack
+      if (typeof stack === "string") return cut(stack, preRedaction)
     }
   } catch {
     // ignored for the same reason as in errorType

@@ -7,9 +7,9 @@
 import * as Resource from "@effect/opentelemetry/Resource"
 import * as OtelTracer from "@effect/opentelemetry/Tracer"
 import { type Context as OtelContext, context, TraceFlags } from "@opentelemetry/api"
-import { type ExportResult, ExportResultCode, suppressTracing } from "@opentelemetry/core"
+import { type ExportResult, ExportResultCode, getNumberFromEnv, suppressTracing } from "@opentelemetry/core"
 import type { PushMetricExporter, ResourceMetrics } from "@opentelemetry/sdk-metrics"
-import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace-base"
+import type { ReadableSpan, Span, SpanExporter, SpanLimits, SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Clock from "effect/Clock"
@@ -29,6 +29,7 @@ import {
   resolveSettings,
   spanReportIntervalMillis
 } from "./exportSettings.js"
+import { sdkAttributeCountLimit, sdkAttributeValueLengthLimit } from "./limits.js"
 
 // --- the shutdown budget ------------------------------------------------------------------------------------------
 
@@ -360,6 +361,32 @@ export const agentFactory = (reporter: Reporter): (protocol: string) => Promise<
 // --- the tracer provider ------------------------------------------------------------------------------------------
 
 /**
+ * The span limits of the library's layers: room for the app's own attributes beside the library's (which stay under
+ * the SDK's default of 128 on their own: see `maxUserAttributes`), and a value length limit as a backstop for the
+ * values the library does not write itself (an exception the bridge records). A limit the app sets through the
+ * OpenTelemetry environment variables wins.
+ *
+ * @internal
+ */
+export const spanLimits = (): SpanLimits => {
+  const limits: { -readonly [K in keyof SpanLimits]: SpanLimits[K] } = {}
+  const set = (
+    key: "attributeCountLimit" | "attributeValueLengthLimit",
+    names: ReadonlyArray<string>,
+    value: number
+  ) => {
+    if (names.every((name) => getNumberFromEnv(name) === undefined)) limits[key] = value
+  }
+  set("attributeCountLimit", ["OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "OTEL_ATTRIBUTE_COUNT_LIMIT"], sdkAttributeCountLimit)
+  set(
+    "attributeValueLengthLimit",
+    ["OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"],
+    sdkAttributeValueLengthLimit
+  )
+  return limits
+}
+
+/**
  * The tracer provider for `layerSdk`, in place of @effect/opentelemetry's `NodeSdk.layerTracerProvider` (whose
  * release waits its own `shutdownTimeout`, however long the rest of the release took): the release flushes and shuts
  * the processors down within what is left of the shutdown budget. (An `ExportingSpanProcessor` that has not finished
@@ -377,6 +404,7 @@ export const layerTracerProvider = (
       const budget = yield* ShutdownBudget
       const provider = new NodeTracerProvider({
         resource,
+        spanLimits: spanLimits(),
         spanProcessors: Array.isArray(processors) ? [...processors] : [processors as SpanProcessor]
       })
       yield* Effect.addFinalizer(() =>

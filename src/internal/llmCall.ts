@@ -35,6 +35,7 @@ import {
 } from "../Attributes.js"
 import { CostLedger } from "../CostLedger.js"
 import type { LlmCallOptions } from "../LlmCall.js"
+import type { LlmStreamOptions } from "../LlmStream.js"
 import { LlmTracker } from "../LlmTracker.js"
 import type { AttributeValue, RequestIds, RequestParams, TokenUsage } from "../LlmTracker.js"
 import * as Metrics from "../Metrics.js"
@@ -42,13 +43,13 @@ import { ModelOperation } from "../ModelOperation.js"
 import { type Cost, Pricing } from "../Pricing.js"
 import { inputExcludesCache } from "../Provider.js"
 import { ToolTracker } from "../ToolTracker.js"
-import type { ExtractedUsage } from "../Usage.js"
+import type { ExtractedUsage, UsageFrom } from "../Usage.js"
 import { type AgentState, currentAgent } from "./agent.js"
 import * as Attempts from "./attempts.js"
 import { recordCost, unknownModelWarning } from "./callCost.js"
 import { causeError } from "./errors.js"
 import * as MetricLabels from "./metricLabels.js"
-import { toUsd } from "./pricing.js"
+import { isUnpriced, toUsd } from "./pricing.js"
 import { resolve as resolveProvider } from "./provider.js"
 import { currentRunState, type RunState } from "./runState.js"
 import {
@@ -59,14 +60,16 @@ import {
   forEachAttribute,
   integer,
   optionalString,
+  readOptions,
   requiredName,
   strings
 } from "./sanitize.js"
 import * as Semconv from "./semconv.js"
 import * as Server from "./server.js"
+import { serviceOption } from "./services.js"
 import { SpanRecorder } from "./spanRecorder.js"
 import { emptyTokens, type RecordedTokens, writeTokens } from "./tokens.js"
-import type { ToolCall } from "./toolCall.js"
+import { ToolCall } from "./toolCall.js"
 import * as trackedSpan from "./trackedSpan.js"
 import { resolveUsageFrom } from "./usageFrom.js"
 
@@ -84,6 +87,8 @@ export interface LlmCallPlan {
   readonly inputExcludesCache: boolean
   readonly series: MetricLabels.LlmSeries
   readonly startAttributes: ReadonlyArray<readonly [string, OtelApi.AttributeValue]>
+  /** The `attributes` option, written as the caller's (see `SpanRecorder.setUser`). */
+  readonly userAttributes: ReadonlyArray<readonly [string, OtelApi.AttributeValue]>
   readonly warnings: ReadonlyArray<string>
   /** Reads usage from the success value (`usageFrom`); absent when the option is, so that nothing else runs. */
   readonly usage: ((value: unknown) => ExtractedUsage) | undefined
@@ -93,15 +98,33 @@ const spanOptions: Tracer.SpanOptions = { kind: "client", captureStackTrace: fal
 const nanosPerMilli = BigInt(1_000_000)
 const zero = BigInt(0)
 
-/** @internal */
-export const plan = (options: LlmCallOptions): LlmCallPlan => {
+const optionKeys = [
+  "provider",
+  "model",
+  "operation",
+  "clientRequestId",
+  "serverAddress",
+  "serverPort",
+  "client",
+  "attributes",
+  "usageFrom"
+] as const satisfies ReadonlyArray<keyof LlmCallOptions>
+
+/**
+ * The plan of a call from its options. `readsResponse` is off for a stream, whose `usageFrom` reads its chunks
+ * (see `llmStream.plan`), not a response.
+ *
+ * @internal
+ */
+export const plan = (given: LlmCallOptions | LlmStreamOptions, readsResponse: boolean = true): LlmCallPlan => {
   const warnings: Array<string> = []
   const warn = (line: string) => warnings.push(line)
-  const names = resolveProvider(requiredName("provider", options?.provider, "unknown", warn), warn)
+  const options = readOptions(given, optionKeys, warn)
+  const names = resolveProvider(requiredName("provider", options.provider, "unknown", warn), warn)
   // Pricing, the ledger and `botanu.vendor` key on the normalized name; spans and metrics carry the conventions'.
   const provider = names.vendor
-  const model = requiredName("model", options?.model, "unknown", warn)
-  const operation = options?.operation === undefined
+  const model = requiredName("model", options.model, "unknown", warn)
+  const operation = options.operation === undefined
     ? ModelOperation.CHAT
     : requiredName("operation", options.operation, ModelOperation.CHAT, warn)
   const startAttributes: Array<readonly [string, OtelApi.AttributeValue]> = [
@@ -110,17 +133,18 @@ export const plan = (options: LlmCallOptions): LlmCallPlan => {
     [GenAiRequestModel, model],
     [Vendor, provider]
   ]
-  const clientRequestId = optionalString("clientRequestId", options?.clientRequestId, warn)
+  const clientRequestId = optionalString("clientRequestId", options.clientRequestId, warn)
   if (clientRequestId !== undefined) startAttributes.push([ProviderClientRequestId, clientRequestId])
   let serverAttributes: { address: unknown; port: unknown } | undefined
-  forEachAttribute("attributes", options?.attributes, BotanuPrefix, warn, (key, value) => {
+  const userAttributes: Array<readonly [string, OtelApi.AttributeValue]> = []
+  forEachAttribute("attributes", options.attributes, BotanuPrefix, warn, (key, value) => {
     // The server is one fact whatever way it is given: resolved below with the options and the client.
     if (key === ServerAddress || key === ServerPort) {
       serverAttributes ??= { address: undefined, port: undefined }
       if (key === ServerAddress) serverAttributes.address = value
       else serverAttributes.port = value
     } else {
-      startAttributes.push([key, value])
+      userAttributes.push([key, value])
     }
   })
   const server = Server.resolve(options, serverAttributes ?? Server.noServer, warn)
@@ -134,8 +158,11 @@ export const plan = (options: LlmCallOptions): LlmCallPlan => {
     inputExcludesCache: inputExcludesCache.has(provider),
     series: MetricLabels.llm(operation, names.semconv, model, server),
     startAttributes,
+    userAttributes,
     warnings,
-    usage: options?.usageFrom === undefined ? undefined : resolveUsageFrom(options.usageFrom, warn)
+    usage: !readsResponse || options.usageFrom === undefined
+      ? undefined
+      : resolveUsageFrom(options.usageFrom as UsageFrom, warn)
   }
 }
 
@@ -176,9 +203,10 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
   ) {
     super(span)
     // Marked at start, synchronously, so that the enclosing call knows before it ends, whichever fiber runs this.
-    const enclosing = context.unsafeMap.get(LlmTracker.key)
+    const enclosing = serviceOption(context, LlmTracker)
     if (enclosing !== undefined) markEnclosing(enclosing, context)
     for (const [key, value] of plan.startAttributes) this.set(key, value)
+    for (const [key, value] of plan.userAttributes) this.setUser(key, value)
     for (const line of plan.warnings) this.addWarning(line)
     const scope = Context.get(context, Attempts.CurrentAttemptScope)
     this.attemptScope = scope
@@ -189,7 +217,7 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
     this.run = currentRunState(context)
     this.agent = currentAgent(context)
     this.pricing = Context.get(context, Pricing)
-    this.ledger = context.unsafeMap.get(CostLedger.key) as CostLedger.Service | undefined
+    this.ledger = serviceOption(context, CostLedger)
     this.costByCustomer = Context.get(context, Metrics.CostByCustomer)
     this.usageCost = Context.get(context, Semconv.UsageCostAttribute)
   }
@@ -296,10 +324,8 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
 
   readonly addMetadata = (metadata: Readonly<Record<string, AttributeValue>>): Effect.Effect<void> =>
     Effect.sync(() =>
-      this.guard("addMetadata", () => forEachAttribute("metadata", metadata, BotanuPrefix, this.warn, this.setter))
+      this.guard("addMetadata", () => forEachAttribute("metadata", metadata, BotanuPrefix, this.warn, this.userSetter))
     )
-
-  private readonly setter = (key: string, value: OtelApi.AttributeValue) => this.set(key, value)
 
   private setNumber(key: string, value: number | undefined): void {
     if (value !== undefined) this.set(key, value)
@@ -397,7 +423,7 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
   private rollUp(cost: Cost, model: string): Effect.Effect<void> | undefined {
     const input = this.tokens.input ?? 0
     const output = this.tokens.output ?? 0
-    const unpriced = cost.status === "unknown_model" && input + output > 0
+    const unpriced = isUnpriced(cost.status) && input + output > 0
     const run = this.run
     run?.totals.addCall(cost.total, input, output, unpriced)
     this.agent?.totals.addCall(cost.total, input, output, unpriced)
@@ -411,7 +437,7 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
       outputTokens: output,
       unpriced
     })
-    return unpriced ? unknownModelWarning(this.plan.provider, model) : undefined
+    return unpriced && cost.status === "unknown_model" ? unknownModelWarning(this.plan.provider, model) : undefined
   }
 
   private recordMetrics(startNanos: bigint, cost: Cost): void {
@@ -439,10 +465,10 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
  * in, so that boundary costs two map lookups. A call that starts after the enclosing one ended (in a fiber it forked
  * and did not wait for) is too late to change what that one recorded: both count.
  */
-const markEnclosing = (enclosing: unknown, context: Context.Context<never>): void => {
+const markEnclosing = (enclosing: LlmTracker.Service, context: Context.Context<never>): void => {
   if (!(enclosing instanceof LlmCall)) return
-  const tool = context.unsafeMap.get(ToolTracker.key) as ToolCall | undefined
-  if (tool !== undefined && tool.insideLlmCall === enclosing) return
+  const tool = serviceOption(context, ToolTracker)
+  if (tool instanceof ToolCall && tool.insideLlmCall === enclosing) return
   enclosing.wrappedCalls++
 }
 

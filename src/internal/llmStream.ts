@@ -1,9 +1,10 @@
 import type * as Chunk from "effect/Chunk"
-import * as Clock from "effect/Clock"
+import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import { identity } from "effect/Function"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
 import {
@@ -13,12 +14,13 @@ import {
   StreamChunks,
   UsagePartial
 } from "../Attributes.js"
-import type { LlmStreamOptions } from "../LlmStream.js"
+import type { LlmStreamOptions, StreamUsageFrom } from "../LlmStream.js"
 import { LlmTracker } from "../LlmTracker.js"
 import * as Metrics from "../Metrics.js"
 import { LlmCall, type LlmCallPlan, plan as callPlan } from "./llmCall.js"
-import { endSpan } from "./spanRecorder.js"
+import { readOptions } from "./sanitize.js"
 import * as StreamUsage from "./streamUsage.js"
+import * as trackedSpan from "./trackedSpan.js"
 
 /**
  * A call plan, plus how to read the chunks: worked out once when the tracked stream is built.
@@ -32,13 +34,16 @@ export interface LlmStreamPlan {
 
 const spanOptions: Tracer.SpanOptions = { kind: "client", captureStackTrace: false }
 
+const streamOptionKeys = ["usageFrom"] as const satisfies ReadonlyArray<keyof LlmStreamOptions>
+
 /** @internal */
 export const plan = (options: LlmStreamOptions): LlmStreamPlan => {
   // The call's own `usageFrom` reads a complete response, which a stream never hands over: chunks are read here.
-  const { usageFrom, ...rest } = options ?? ({} as LlmStreamOptions)
-  const call = callPlan(rest)
+  const call = callPlan(options, false)
   const warnings = [...call.warnings]
-  const usage = usageFrom === undefined ? undefined : StreamUsage.resolve(usageFrom, (line) => warnings.push(line))
+  const warn = (line: string) => warnings.push(line)
+  const { usageFrom } = readOptions(options, streamOptionKeys, warn)
+  const usage = usageFrom === undefined ? undefined : StreamUsage.resolve(usageFrom as StreamUsageFrom, warn)
   return { call: { ...call, warnings }, usage }
 }
 
@@ -47,7 +52,7 @@ export const plan = (options: LlmStreamOptions): LlmStreamPlan => {
  * nesting: a stream inside a tracked call makes that call a wrapper, a tracked call or stream inside this stream
  * makes this one a wrapper), the chunk reader, and the timings. Only counters: no chunk is kept.
  */
-class StreamRun {
+class StreamRun implements trackedSpan.TrackedCall {
   private chunks = 0
   private firstNanos: bigint | undefined = undefined
   private lastNanos: bigint | undefined = undefined
@@ -103,9 +108,8 @@ class StreamRun {
   }
 
   /** Ends the call exactly once, whatever ended the stream: its end, a failure, an interruption or the consumer. */
-  close(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
+  readonly end = (exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined => {
     const call = this.call
-    let followUp: Effect.Effect<void> | undefined
     try {
       call.set(StreamChunks, this.chunks)
       if (!this.completed) call.set(UsagePartial, true)
@@ -113,26 +117,25 @@ class StreamRun {
         call.set(GenAiResponseTimeToFirstChunk, Number(this.firstNanos - this.startNanos) / 1e9)
       }
       if (this.usage !== undefined) call.recordUsage(this.usage.result(this.completed))
-      followUp = call.end(exit)
+      const followUp = call.end(exit)
       if (this.firstNanos !== undefined && call.wrappedCalls === 0) {
         const labels = call.plan.series.outcome(call.responseModel, call.errorType).duration
         Metrics.timeToFirstChunk.unsafeUpdate(Number(this.firstNanos - this.startNanos) / 1e9, labels)
       }
+      return followUp
     } catch {
       // Tracking never changes the stream's outcome.
+      return undefined
     }
-    endSpan(call.span, this.clock.unsafeCurrentTimeNanos(), exit)
-    return followUp ?? Effect.void
   }
 }
 
-const open = (plan: LlmStreamPlan): Effect.Effect<StreamRun> =>
-  Effect.flatMap(Effect.makeSpan(plan.call.spanName, spanOptions), (span) =>
-    Effect.withFiberRuntime((fiber) => {
-      const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
-      const call = new LlmCall(span, plan.call, clock, fiber.currentContext)
-      return Effect.succeed(new StreamRun(call, clock, plan.usage?.()))
-    }))
+const open = (plan: LlmStreamPlan): Effect.Effect<StreamRun, never, Scope.Scope> =>
+  trackedSpan.scoped(
+    plan.call.spanName,
+    spanOptions,
+    (span, clock, context) => new StreamRun(new LlmCall(span, plan.call, clock, context), clock, plan.usage?.())
+  )
 
 /** The context of the stream's own effects: inside the call's span, with the call as their `LlmTracker`. */
 const inside = <R>(run: StreamRun, context: Context.Context<R>): Context.Context<R | LlmTracker> =>
@@ -151,7 +154,7 @@ export const track = <A, E, R>(
 ): Stream.Stream<A, E, Exclude<R, LlmTracker>> =>
   Stream.unwrapScoped(
     Effect.map(
-      Effect.acquireRelease(open(plan), (run, exit) => run.close(exit)),
+      open(plan),
       (run) =>
         self.pipe(
           Stream.mapChunks(run.observe),

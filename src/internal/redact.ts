@@ -3,6 +3,7 @@ import type { ReadableSpan, Span, SpanProcessor } from "@opentelemetry/sdk-trace
 import * as Cause from "effect/Cause"
 import { globalValue } from "effect/GlobalValue"
 import { describeValue } from "./errors.js"
+import { cut, maxTextChars } from "./limits.js"
 
 /** @internal */
 export const Redacted = "[REDACTED]"
@@ -257,8 +258,12 @@ export const redactSpan = (span: ReadableSpan, fallback: Redactor): void => {
   const mark = marks.get(span)
   const redactor = mark?.redactor ?? fallback
   const replacements = mark?.replacements ?? jsonReplacement(failed ? status.message : firstExceptionMessage(events))
+  // Cut before redacting too, so that a huge message costs bounded time, and after, so that the result is in bounds.
   const clean = (value: string) =>
-    redactWith(redactor, replacements.length === 0 ? value : replaceAll(value, replacements))
+    cut(
+      redactWith(redactor, cut(replacements.length === 0 ? value : replaceAll(value, replacements), 4 * maxTextChars)),
+      maxTextChars
+    )
   if (failed) (span as { status: OtelApi.SpanStatus }).status = { code: status.code, message: clean(status.message!) }
   for (const event of events) {
     const eventAttributes = event.attributes

@@ -1,6 +1,6 @@
 import type * as OtelApi from "@opentelemetry/api"
 import * as Cause from "effect/Cause"
-import * as Clock from "effect/Clock"
+import type * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -44,10 +44,13 @@ import {
 import { ModelOperation } from "../ModelOperation.js"
 import type { OutcomeStatus as OutcomeStatusValue } from "../Outcome.js"
 import type { RunContext } from "../Workflow.js"
+import { maxNameChars } from "./limits.js"
 import { CurrentRun, currentRunLink, currentRunState, RunState, runTracer } from "./runState.js"
 import { type TotalsKeys, writeTotals } from "./runTotals.js"
-import { describe, optionalString, requiredName } from "./sanitize.js"
-import { endSpan, SpanRecorder } from "./spanRecorder.js"
+import { bounded, describe, optionalString, readOptions, requiredName } from "./sanitize.js"
+import { SpanRecorder } from "./spanRecorder.js"
+import * as trackedSpan from "./trackedSpan.js"
+import type { TrackedCall } from "./trackedSpan.js"
 
 const hex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"))
 
@@ -111,21 +114,31 @@ export interface RunPlan {
   readonly name: string
   readonly spanName: string
   readonly spanOptions: Tracer.SpanOptions
+  /** The ids as given (a string or a function of the workflow's arguments), read once; validated per run. */
+  readonly eventId: unknown
+  readonly customerId: unknown
   readonly environment: string | undefined
   readonly tenantId: string | undefined
   readonly warnings: ReadonlyArray<string>
 }
 
+const optionKeys = ["eventId", "customerId", "environment", "tenantId", "spanKind"] as const
+
+/** A blank environment or tenant names nothing: the fallback applies, as for an absent one. */
+const nonBlank = (field: string, value: string | undefined, warn: (line: string) => void): string | undefined => {
+  if (value === undefined || value.trim().length > 0) return value
+  warn(`${field}: blank; ignored`)
+  return undefined
+}
+
 /** @internal */
-export const plan = (
-  name: unknown,
-  options: { readonly environment?: unknown; readonly tenantId?: unknown; readonly spanKind?: unknown } | undefined
-): RunPlan => {
+export const plan = (name: unknown, given: unknown): RunPlan => {
   const warnings: Array<string> = []
   const warn = (line: string) => warnings.push(line)
   const workflow = requiredName("name", name, "unknown", warn)
+  const options = readOptions(given, optionKeys, warn)
   let kind: Tracer.SpanKind = "server"
-  if (options?.spanKind !== undefined) {
+  if (options.spanKind !== undefined) {
     if (spanKinds.has(options.spanKind)) {
       kind = options.spanKind as Tracer.SpanKind
     } else {
@@ -136,8 +149,10 @@ export const plan = (
     name: workflow,
     spanName: `${RunSpanPrefix}${workflow}`,
     spanOptions: { kind, captureStackTrace: false },
-    environment: optionalString("environment", options?.environment, warn),
-    tenantId: optionalString("tenantId", options?.tenantId, warn),
+    eventId: options.eventId,
+    customerId: options.customerId,
+    environment: nonBlank("environment", optionalString("environment", options.environment, warn), warn),
+    tenantId: nonBlank("tenantId", optionalString("tenantId", options.tenantId, warn), warn),
     warnings
   }
 }
@@ -172,39 +187,92 @@ const runTotalsKeys: TotalsKeys = {
 const defaultOutcome = (exit: Exit.Exit<unknown, unknown>): OutcomeStatusValue =>
   exit._tag === "Success" ? "success" : Cause.isInterruptedOnly(exit.cause) ? "canceled" : "failed"
 
-const complete = (
-  state: RunState,
-  recorder: SpanRecorder,
-  clock: Clock.Clock,
-  startNanos: bigint,
-  exit: Exit.Exit<unknown, unknown>
-): void => {
-  try {
-    const now = clock.unsafeCurrentTimeNanos()
-    const durationMs = Number(now - startNanos) / 1e6
-    const errorClass = recorder.finish(exit)
-    const attributes: Record<string, unknown> = {
-      [EventRunId]: state.context.runId,
-      [EventWorkflow]: state.context.workflow,
-      [EventStatus]: exit._tag === "Success" ? RunStatusSuccess : RunStatusFailure,
-      [EventDurationMs]: durationMs
+/**
+ * A run of this process: its span is the run span, made by `trackedSpan.track` (so that an interrupted run gets
+ * status ERROR like every span the library makes), with the run's tracer for everything it does.
+ */
+class LocalRun extends RunState implements TrackedCall {
+  readonly tracer: Tracer.Tracer
+  private readonly startNanos: bigint
+
+  constructor(
+    readonly span: Tracer.Span,
+    plan: RunPlan,
+    ids: { readonly eventId: string; readonly customerId: string; readonly environment: string },
+    readonly clock: Clock.Clock,
+    context: Context.Context<never>,
+    tracer: Tracer.Tracer
+  ) {
+    const outer = currentRunState(context)
+    // A request's run that this process only links to (see `HttpPropagation.middleware`) is the parent.
+    const link = outer === undefined ? currentRunLink(context) : undefined
+    const startNanos = span.status._tag === "Started" && span.status.startTime > BigInt(0)
+      ? span.status.startTime
+      : clock.unsafeCurrentTimeNanos()
+    const runId = uuidV7(clock.unsafeCurrentTimeMillis())
+    const recorder = new SpanRecorder(span)
+    const warn = recorder.warn
+    const run: RunContext = {
+      runId,
+      workflow: plan.name,
+      eventId: bounded("eventId", ids.eventId, maxNameChars, warn),
+      customerId: bounded("customerId", ids.customerId, maxNameChars, warn),
+      environment: bounded("environment", ids.environment, maxNameChars, warn),
+      tenantId: plan.tenantId,
+      rootRunId: outer?.context.rootRunId ?? link?.rootRunId ?? runId,
+      parentRunId: outer?.context.runId ?? link?.runId,
+      remote: false
     }
-    if (errorClass !== undefined) attributes[EventErrorClass] = errorClass
-    if (state.valueType !== undefined) attributes[EventValueType] = state.valueType
-    if (state.valueAmount !== undefined) attributes[EventValueAmount] = state.valueAmount
-    recorder.span.event(RunCompletedEvent, now, attributes)
-    if (!state.outcomeEmitted) recorder.set(OutcomeStatus, defaultOutcome(exit))
-    recorder.set(RunDurationMs, durationMs)
-    const totals = state.totals
-    writeTotals(recorder, totals, runTotalsKeys)
-    // Exactly once, when the nested run is done: the parent never sees these calls any other way.
-    state.parent?.totals.add(totals)
-  } catch {
-    // Tracking never changes the run's outcome.
+    super(run, recorder, outer)
+    this.startNanos = startNanos
+    this.tracer = runTracer(tracer, run)
+    const attributes: Array<readonly [string, OtelApi.AttributeValue]> = [
+      // What GenAI backends read a workflow by; the name and kind stay the seed's.
+      [GenAiOperationName, ModelOperation.INVOKE_WORKFLOW],
+      [GenAiWorkflowName, plan.name],
+      [RunId, runId],
+      [WorkflowName, plan.name],
+      [EventId, run.eventId],
+      [CustomerId, run.customerId],
+      [Environment, run.environment],
+      [RootRunId, run.rootRunId],
+      [RunStartTime, new Date(Number(startNanos / BigInt(1_000_000))).toISOString()]
+    ]
+    if (run.tenantId !== undefined) attributes.push([TenantId, run.tenantId])
+    if (run.parentRunId !== undefined) attributes.push([ParentRunId, run.parentRunId])
+    for (const [key, value] of attributes) recorder.set(key, value)
+    for (const line of plan.warnings) recorder.addWarning(line)
+    span.event(RunStartedEvent, startNanos, { [EventRunId]: runId, [EventWorkflow]: plan.name })
   }
-  // Ended here rather than by `Effect.useSpan` (which then leaves the ended span alone), so that an interrupted
-  // run gets status ERROR like every span the library makes.
-  endSpan(recorder.span, clock.unsafeCurrentTimeNanos(), exit)
+
+  readonly end = (exit: Exit.Exit<unknown, unknown>): undefined => {
+    this.ended = true
+    const recorder = this.recorder!
+    try {
+      const now = this.clock.unsafeCurrentTimeNanos()
+      const durationMs = Number(now - this.startNanos) / 1e6
+      const errorClass = recorder.finish(exit)
+      const attributes: Record<string, unknown> = {
+        [EventRunId]: this.context.runId,
+        [EventWorkflow]: this.context.workflow,
+        [EventStatus]: exit._tag === "Success" ? RunStatusSuccess : RunStatusFailure,
+        [EventDurationMs]: durationMs
+      }
+      if (errorClass !== undefined) attributes[EventErrorClass] = errorClass
+      if (this.valueType !== undefined) attributes[EventValueType] = this.valueType
+      if (this.valueAmount !== undefined) attributes[EventValueAmount] = this.valueAmount
+      this.span.event(RunCompletedEvent, now, attributes)
+      if (!this.outcomeEmitted) recorder.set(OutcomeStatus, defaultOutcome(exit))
+      recorder.set(RunDurationMs, durationMs)
+      const totals = this.totals
+      writeTotals(recorder, totals, runTotalsKeys)
+      // Exactly once, when the nested run is done: the parent never sees these calls any other way.
+      this.parent?.totals.add(totals)
+    } catch {
+      // Tracking never changes the run's outcome.
+    }
+    return undefined
+  }
 }
 
 /**
@@ -222,49 +290,15 @@ export const run = <A, E, R>(
   Effect.flatMap(
     resolveEnvironment(plan.environment),
     (environment) =>
-      Effect.useSpan(plan.spanName, plan.spanOptions, (span) =>
-        Effect.withFiberRuntime<A, E, R>((fiber) => {
-          const outer = currentRunState(fiber.currentContext)
-          // A request's run that this process only links to (see `HttpPropagation.middleware`) is the parent.
-          const link = outer === undefined ? currentRunLink(fiber.currentContext) : undefined
-          const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
-          const startNanos = span.status._tag === "Started" && span.status.startTime > BigInt(0)
-            ? span.status.startTime
-            : clock.unsafeCurrentTimeNanos()
-          const runId = uuidV7(clock.unsafeCurrentTimeMillis())
-          const context: RunContext = {
-            runId,
-            workflow: plan.name,
-            eventId,
-            customerId,
-            environment,
-            tenantId: plan.tenantId,
-            rootRunId: outer?.context.rootRunId ?? link?.rootRunId ?? runId,
-            parentRunId: outer?.context.runId ?? link?.runId,
-            remote: false
-          }
-          const recorder = new SpanRecorder(span)
-          const attributes: Array<readonly [string, OtelApi.AttributeValue]> = [
-            // What GenAI backends read a workflow by; the name and kind stay the seed's.
-            [GenAiOperationName, ModelOperation.INVOKE_WORKFLOW],
-            [GenAiWorkflowName, plan.name],
-            [RunId, runId],
-            [WorkflowName, plan.name],
-            [EventId, eventId],
-            [CustomerId, customerId],
-            [Environment, environment],
-            [RootRunId, context.rootRunId],
-            [RunStartTime, new Date(Number(startNanos / BigInt(1_000_000))).toISOString()]
-          ]
-          if (context.tenantId !== undefined) attributes.push([TenantId, context.tenantId])
-          if (context.parentRunId !== undefined) attributes.push([ParentRunId, context.parentRunId])
-          for (const [key, value] of attributes) recorder.set(key, value)
-          for (const line of plan.warnings) recorder.addWarning(line)
-          span.event(RunStartedEvent, startNanos, { [EventRunId]: runId, [EventWorkflow]: plan.name })
-          const state = new RunState(context, recorder, outer)
-          return Effect.onExit(
-            enter(self, state, span),
-            (exit) => Effect.sync(() => complete(state, recorder, clock, startNanos, exit))
-          )
-        }))
+      Effect.withFiberRuntime<A, E, R>((fiber) => {
+        const tracer = Context.get(fiber.currentDefaultServices, Tracer.Tracer)
+        const ids = { eventId, customerId, environment }
+        return trackedSpan.track(
+          self,
+          plan.spanName,
+          plan.spanOptions,
+          CurrentRun,
+          (span, clock, context) => new LocalRun(span, plan, ids, clock, context, tracer)
+        )
+      })
   )

@@ -1,4 +1,3 @@
-import type { ServerClient } from "../LlmCall.js"
 import { describe, type Warn } from "./sanitize.js"
 
 /**
@@ -78,6 +77,17 @@ const fromClient = (client: unknown, warn: Warn): ServerTarget | undefined => {
 }
 
 /**
+ * The options a server is read from, as read (see `readOptions`).
+ *
+ * @internal
+ */
+export interface ServerOptions {
+  readonly serverAddress?: unknown
+  readonly serverPort?: unknown
+  readonly client?: unknown
+}
+
+/**
  * Where a call's server comes from, in order: the `serverAddress` / `serverPort` options, then `server.address` /
  * `server.port` given in `attributes` (the same fact under the conventions' own keys), then the SDK client's base
  * URL. Each field on its own, except that a client's port goes only with the client's own host. Worked out once per
@@ -86,11 +96,7 @@ const fromClient = (client: unknown, warn: Warn): ServerTarget | undefined => {
  * @internal
  */
 export const resolve = (
-  options: {
-    readonly serverAddress?: unknown
-    readonly serverPort?: unknown
-    readonly client?: ServerClient | undefined
-  } | undefined,
+  options: ServerOptions | undefined,
   attributes: { readonly address: unknown; readonly port: unknown },
   warn: Warn
 ): ServerTarget => {

@@ -5,6 +5,7 @@ import type * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import type * as Tracer from "effect/Tracer"
+import * as Attributes from "../Attributes.js"
 import {
   ErrorMessage,
   ErrorType,
@@ -17,6 +18,7 @@ import {
 } from "../Attributes.js"
 import { CurrentRedactor } from "../Redaction.js"
 import { causeError, errorMessage, errorStack, errorType } from "./errors.js"
+import { cut, maxTextChars, maxUserAttributes, maxValueChars, maxWarnings } from "./limits.js"
 import { markFailure, type Redactor, redactWith } from "./redact.js"
 import type { Warn } from "./sanitize.js"
 
@@ -24,6 +26,8 @@ import type { Warn } from "./sanitize.js"
 // Writing to the SDK span directly is what keeps array attributes arrays: the bridge's own `attribute` turns
 // them into JSON strings.
 const OtelSpanTypeId = Symbol.for("@effect/opentelemetry/Tracer/OtelSpan")
+
+const bigint1e9 = BigInt(1_000_000_000)
 
 /** @internal */
 export const otelSpanOf = (span: Tracer.Span): OtelApi.Span | undefined =>
@@ -46,11 +50,33 @@ const interruptedStatus: OtelApi.SpanStatus = { code: 2, message: ErrorTypeInter
  */
 export const endSpan = (span: Tracer.Span, endTime: bigint, exit: Exit.Exit<unknown, unknown>): void => {
   if (span.status._tag !== "Started") return
-  if (exit._tag === "Failure" && Cause.isInterruptedOnly(exit.cause)) {
-    const otel = otelSpanOf(span)
-    if (otel !== undefined) return endInterrupted(span, otel, endTime, exit)
+  try {
+    if (exit._tag === "Failure" && Cause.isInterruptedOnly(exit.cause)) {
+      const otel = otelSpanOf(span)
+      if (otel !== undefined) return endInterrupted(span, otel, endTime, exit)
+    }
+    span.end(endTime, exit)
+  } catch {
+    endUnrecordable(span, endTime)
   }
-  span.end(endTime, exit)
+}
+
+const unrecordableStatus: OtelApi.SpanStatus = { code: 2, message: "the failure could not be recorded" }
+
+/**
+ * The bridge could not record the outcome (a failure whose value throws when printed: a Date subclass, a bigint in
+ * its JSON, a hostile getter): the span must still end, so that it is exported and nothing stays open, and the call's
+ * own outcome must stay as it is. `error.type` is already on the span (the recorder writes it first).
+ */
+const endUnrecordable = (span: Tracer.Span, endTime: bigint): void => {
+  try {
+    const otel = otelSpanOf(span)
+    if (otel === undefined || !otel.isRecording()) return
+    otel.setStatus(unrecordableStatus)
+    otel.end([Number(endTime / bigint1e9), Number(endTime % bigint1e9)])
+  } catch {
+    // Nothing more can be done for this span; the call's outcome is untouched.
+  }
 }
 
 const endInterrupted = (
@@ -80,10 +106,38 @@ const endInterrupted = (
   }
 }
 
-// Bounds the memory a misbehaving caller can make one span hold.
-const maxWarnings = 32
+/**
+ * Facts the library only passes on, never works out: the run's ids (which a span may set for itself, see
+ * `runState.stampSpan`) and what a caller says about an agent or a tool.
+ */
+const passedOn: ReadonlySet<string> = new Set([
+  Attributes.RunId,
+  Attributes.WorkflowName,
+  Attributes.EventId,
+  Attributes.CustomerId,
+  Attributes.GenAiAgentName,
+  Attributes.GenAiAgentId,
+  Attributes.GenAiAgentDescription,
+  Attributes.GenAiToolCallId,
+  Attributes.GenAiToolType,
+  Attributes.GenAiToolDescription
+])
 
-const bigint1e9 = BigInt(1_000_000_000)
+/**
+ * The attributes whose values the library works out itself (every name in `Attributes` but its prefixes, event
+ * attribute keys and the facts it passes on): a caller's attribute of one of these names is dropped, so that what
+ * the library records is never replaced by a value of the caller's (a `gen_ai.request.model` of `false`, a cost).
+ * `server.address` and `server.port` are the call's options (`serverAddress`, `serverPort`), validated there.
+ */
+const reservedKeys: ReadonlySet<string> = new Set(
+  (Object.values(Attributes) as ReadonlyArray<unknown>).filter((value): value is string =>
+    typeof value === "string" && value.includes(".") && !value.endsWith(".") && !value.includes("/") &&
+    !passedOn.has(value)
+  )
+)
+
+/** Error text as recorded: redacted while whole, then cut to its bound. */
+const redactedText = (redactor: Redactor, text: string): string => cut(redactWith(redactor, text), maxTextChars)
 
 /**
  * The redactor of the fiber that records error text: read from its context when there is error text to record, so
@@ -106,6 +160,9 @@ export class SpanRecorder {
   readonly otel: OtelApi.Span | undefined
   warnings: Array<string> | undefined = undefined
   private droppedWarnings = 0
+  /** The keys of the attributes the caller added (`attributes` options, `addMetadata`), up to `maxUserAttributes`. */
+  private userKeys: Set<string> | undefined = undefined
+  private droppedUserAttributes = 0
   private reportedError:
     | { readonly error: unknown; readonly time: bigint; readonly redactor: Redactor }
     | undefined = undefined
@@ -124,7 +181,32 @@ export class SpanRecorder {
     }
   }
 
+  /**
+   * An attribute the caller chose: written while the span has fewer than `maxUserAttributes` of them (a key set
+   * again counts once), else counted and reported in one warning, so that the library's own attributes always fit
+   * under the SDK's attribute count limit.
+   */
+  setUser(key: string, value: OtelApi.AttributeValue): void {
+    if (reservedKeys.has(key)) {
+      return this.addWarning(`attributes: ${key} is an attribute of the library's own; dropped`)
+    }
+    const keys = this.userKeys ??= new Set()
+    if (!keys.has(key)) {
+      if (keys.size >= maxUserAttributes) {
+        this.droppedUserAttributes++
+        return
+      }
+      keys.add(key)
+    }
+    this.set(key, value)
+  }
+
+  /** `setUser` for a callback. */
+  readonly userSetter = (key: string, value: OtelApi.AttributeValue): void => this.setUser(key, value)
+
   addWarning(line: string): void {
+    // Cut to its bound only once redacted (see `flushWarnings`), so that no credential in it is cut in half first.
+    line = cut(line, 4 * maxValueChars)
     if (this.warnings === undefined) {
       this.warnings = [line]
     } else if (this.warnings.length < maxWarnings) {
@@ -150,7 +232,7 @@ export class SpanRecorder {
   reportError(error: unknown, time: bigint): void {
     const redactor = currentRedactor()
     this.set(ErrorType, errorType(error))
-    this.set(ErrorMessage, redactWith(redactor, errorMessage(error)))
+    this.set(ErrorMessage, redactedText(redactor, errorMessage(error)))
     this.reportedError = { error, time, redactor }
   }
 
@@ -170,7 +252,7 @@ export class SpanRecorder {
         type = errorType(error)
         const redactor = currentRedactor()
         // A message noted by setError must not stand beside the type of a different, final error.
-        if (this.reportedError !== undefined) this.set(ErrorMessage, redactWith(redactor, errorMessage(error)))
+        if (this.reportedError !== undefined) this.set(ErrorMessage, redactedText(redactor, errorMessage(error)))
         if (this.otel !== undefined) markFailure(this.otel, redactor, exit.cause)
       }
       this.set(ErrorType, type)
@@ -183,9 +265,15 @@ export class SpanRecorder {
 
   /** Warnings may quote error text (a tracker method that threw): they pass through the redactor too. */
   flushWarnings(): void {
+    if (this.droppedUserAttributes > 0) {
+      this.addWarning(
+        `attributes: ${this.droppedUserAttributes} more attribute(s) dropped (at most ${maxUserAttributes} per span)`
+      )
+      this.droppedUserAttributes = 0
+    }
     if (this.warnings === undefined) return
     const redactor = currentRedactor()
-    const lines = this.warnings.map((line) => redactWith(redactor, line))
+    const lines = this.warnings.map((line) => cut(redactWith(redactor, line), maxValueChars))
     if (this.droppedWarnings > 0) lines.push(`${this.droppedWarnings} more warnings dropped`)
     this.set(TrackingWarnings, lines)
   }
@@ -196,10 +284,10 @@ export class SpanRecorder {
     const redactor = reported.redactor
     const attributes: OtelApi.Attributes = {
       [ExceptionType]: errorType(reported.error),
-      [ExceptionMessage]: redactWith(redactor, errorMessage(reported.error))
+      [ExceptionMessage]: redactedText(redactor, errorMessage(reported.error))
     }
     const stack = errorStack(reported.error)
-    if (stack !== undefined) attributes[ExceptionStacktrace] = redactWith(redactor, stack)
+    if (stack !== undefined) attributes[ExceptionStacktrace] = redactedText(redactor, stack)
     if (this.otel !== undefined) {
       this.otel.addEvent(ExceptionEvent, attributes, [
         Number(reported.time / bigint1e9),

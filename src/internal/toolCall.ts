@@ -25,10 +25,12 @@ import type { ToolCallOptions, ToolType } from "../ToolCall.js"
 import { ToolTracker } from "../ToolTracker.js"
 import type { ToolResult } from "../ToolTracker.js"
 import { type AgentState, currentAgent } from "./agent.js"
+import { maxTextChars } from "./limits.js"
 import * as MetricLabels from "./metricLabels.js"
 import { resolve as resolveProvider } from "./provider.js"
 import { currentRunState, type RunState } from "./runState.js"
-import { count, describe, forEachAttribute, optionalString, requiredName } from "./sanitize.js"
+import { count, describe, forEachAttribute, optionalString, readOptions, requiredName } from "./sanitize.js"
+import { serviceOption } from "./services.js"
 import { SpanRecorder } from "./spanRecorder.js"
 import * as trackedSpan from "./trackedSpan.js"
 
@@ -40,6 +42,8 @@ export interface ToolCallPlan {
   readonly provider: string | undefined
   readonly series: MetricLabels.ToolSeries
   readonly startAttributes: ReadonlyArray<readonly [string, OtelApi.AttributeValue]>
+  /** The `attributes` option, written as the caller's (see `SpanRecorder.setUser`). */
+  readonly userAttributes: ReadonlyArray<readonly [string, OtelApi.AttributeValue]>
   readonly warnings: ReadonlyArray<string>
 }
 
@@ -48,18 +52,28 @@ const spanOptions: Tracer.SpanOptions = { kind: "internal", captureStackTrace: f
 // The `gen_ai.tool.type` values the semantic conventions define.
 const toolTypes: ReadonlySet<string> = new Set<ToolType>(["function", "extension", "datastore"])
 
+const optionKeys = [
+  "toolName",
+  "toolCallId",
+  "type",
+  "description",
+  "provider",
+  "attributes"
+] as const satisfies ReadonlyArray<keyof ToolCallOptions>
+
 /** @internal */
-export const plan = (options: ToolCallOptions): ToolCallPlan => {
+export const plan = (given: ToolCallOptions): ToolCallPlan => {
   const warnings: Array<string> = []
   const warn = (line: string) => warnings.push(line)
-  const toolName = requiredName("toolName", options?.toolName, "unknown", warn)
+  const options = readOptions(given, optionKeys, warn)
+  const toolName = requiredName("toolName", options.toolName, "unknown", warn)
   const startAttributes: Array<readonly [string, OtelApi.AttributeValue]> = [
     [GenAiOperationName, ModelOperation.EXECUTE_TOOL],
     [GenAiToolName, toolName]
   ]
-  const toolCallId = optionalString("toolCallId", options?.toolCallId, warn)
+  const toolCallId = optionalString("toolCallId", options.toolCallId, warn)
   if (toolCallId !== undefined) startAttributes.push([GenAiToolCallId, toolCallId])
-  const toolType = optionalString("type", options?.type, warn)
+  const toolType = optionalString("type", options.type, warn)
   if (toolType !== undefined) {
     if (toolTypes.has(toolType)) {
       startAttributes.push([GenAiToolType, toolType])
@@ -67,18 +81,19 @@ export const plan = (options: ToolCallOptions): ToolCallPlan => {
       warn(`type: ${describe(toolType)} is not a tool type (function, extension, datastore); dropped`)
     }
   }
-  const description = optionalString("description", options?.description, warn)
+  const description = optionalString("description", options.description, warn, maxTextChars)
   if (description !== undefined) startAttributes.push([GenAiToolDescription, description])
   let provider: string | undefined
-  const providerName = optionalString("provider", options?.provider, warn)
+  const providerName = optionalString("provider", options.provider, warn)
   if (providerName !== undefined && providerName.trim().length > 0) {
     const names = resolveProvider(providerName, warn)
     // The metric attribute is `gen_ai.provider.name`, so it carries the conventions' value too.
     provider = names.semconv
     startAttributes.push([GenAiProviderName, names.semconv], [Vendor, names.vendor])
   }
-  forEachAttribute("attributes", options?.attributes, ToolPrefix, warn, (key, value) => {
-    startAttributes.push([key, value])
+  const userAttributes: Array<readonly [string, OtelApi.AttributeValue]> = []
+  forEachAttribute("attributes", options.attributes, ToolPrefix, warn, (key, value) => {
+    userAttributes.push([key, value])
   })
   return {
     spanName: `${ModelOperation.EXECUTE_TOOL} ${toolName}`,
@@ -86,6 +101,7 @@ export const plan = (options: ToolCallOptions): ToolCallPlan => {
     provider,
     series: MetricLabels.tool(toolName, provider),
     startAttributes,
+    userAttributes,
     warnings
   }
 }
@@ -117,8 +133,9 @@ export class ToolCall extends SpanRecorder implements ToolTracker.Service {
     super(span)
     this.run = currentRunState(context)
     this.agent = currentAgent(context)
-    this.insideLlmCall = context.unsafeMap.get(LlmTracker.key)
+    this.insideLlmCall = serviceOption(context, LlmTracker)
     for (const [key, value] of plan.startAttributes) this.set(key, value)
+    for (const [key, value] of plan.userAttributes) this.setUser(key, value)
     for (const line of plan.warnings) this.addWarning(line)
   }
 
@@ -155,10 +172,8 @@ export class ToolCall extends SpanRecorder implements ToolTracker.Service {
 
   readonly addMetadata = (metadata: Readonly<Record<string, AttributeValue>>): Effect.Effect<void> =>
     Effect.sync(() =>
-      this.guard("addMetadata", () => forEachAttribute("metadata", metadata, ToolPrefix, this.warn, this.setter))
+      this.guard("addMetadata", () => forEachAttribute("metadata", metadata, ToolPrefix, this.warn, this.userSetter))
     )
-
-  private readonly setter = (key: string, value: OtelApi.AttributeValue) => this.set(key, value)
 
   readonly end = (exit: Exit.Exit<unknown, unknown>): undefined => {
     try {

@@ -2,7 +2,9 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
+import type * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
 import { endSpan } from "./spanRecorder.js"
 
@@ -10,15 +12,49 @@ import { endSpan } from "./spanRecorder.js"
 export interface TrackedCall {
   /** Records the outcome on the span; must not throw. May hand back a rare follow-up (a warning to log). */
   readonly end: (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void> | undefined
+  /** A tracer for everything the call's effect does (a run's, which writes the run's ids onto every span). */
+  readonly tracer?: Tracer.Tracer | undefined
+}
+
+/** The state of a tracked span: the span, and the call's own state built with it. */
+interface Started<S> {
+  readonly span: Tracer.Span
+  readonly call: S & TrackedCall
+  readonly clock: Clock.Clock
+  /** The context the span was made in, which is restored when the span's region ends. */
+  readonly outer: Context.Context<never>
 }
 
 /**
- * Runs `self` inside a new span with `service` provided, and ends the span once with the outcome.
+ * Makes the call's state for a span just made, synchronously, in the fiber that made it. Both ways of tracking
+ * below call it in the same uninterruptible step that made the span and that ensures its end: so an interruption
+ * cannot land between a span's creation and the region that ends it, and leave it open.
+ */
+const start = <S>(
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  span: Tracer.Span,
+  make: (span: Tracer.Span, clock: Clock.Clock, context: Context.Context<never>) => S & TrackedCall
+): Started<S> => {
+  const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+  const outer = fiber.currentContext
+  return { span, call: make(span, clock, outer), clock, outer }
+}
+
+/** Ends the call once: its outcome recorded, then its span ended; hands back the call's follow-up, if any. */
+const finish = (started: Started<unknown>, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined => {
+  const followUp = started.call.end(exit)
+  endSpan(started.span, started.clock.unsafeCurrentTimeNanos(), exit)
+  return followUp
+}
+
+/**
+ * Runs `self` inside a new span with `service` provided, and ends the span once with the outcome: the one way the
+ * library opens the span of a tracked effect (LLM and tool calls, agents, runs).
  *
  * Every Effect operation that runs while a span is current pays for the @effect/opentelemetry bridge entering an
- * OpenTelemetry context, so this does with one guarded region (set the context, run, restore it and record the
- * outcome) what `Effect.withSpan` plus `Effect.provideService` plus `Effect.onExit` would do with three, and with
- * fewer operations than `Effect.acquireUseRelease` would take for it.
+ * OpenTelemetry context, so this does with one guarded region (make the span, set the context, run, restore it
+ * and record the outcome) what `Effect.withSpan` plus `Effect.provideService` plus `Effect.onExit` would do with
+ * three, and with fewer operations than `Effect.acquireUseRelease` would take for it.
  *
  * @internal
  */
@@ -29,27 +65,48 @@ export const track = <A, E, R, I, S>(
   tag: Context.Tag<I, S>,
   make: (span: Tracer.Span, clock: Clock.Clock, context: Context.Context<never>) => S & TrackedCall
 ): Effect.Effect<A, E, Exclude<R, I>> =>
-  Effect.flatMap(Effect.makeSpan(name, options), (span) =>
-    Effect.withFiberRuntime((fiber) => {
-      const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
-      const outer = fiber.currentContext
-      const call = make(span, clock, outer)
-      const context = Context.add(Context.add(outer, Tracer.ParentSpan, span), tag, call)
-      // Every operation between setting the context and restoring it runs with the span current.
-      const release = (exit: Exit.Exit<A, E>): Effect.Effect<A, E> =>
-        Effect.flatMap(FiberRef.set(FiberRef.currentContext, outer), () => {
-          const followUp = call.end(exit)
-          endSpan(span, clock.unsafeCurrentTimeNanos(), exit)
-          return followUp === undefined ? exit : Effect.zipRight(followUp, exit)
-        })
-      return Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(
+  Effect.uninterruptibleMask((restore) =>
+    Effect.flatMap(Effect.makeSpan(name, options), (span) =>
+      Effect.withFiberRuntime((fiber) => {
+        const started = start(fiber, span, make)
+        const context = Context.add(Context.add(started.outer, Tracer.ParentSpan, span), tag, started.call)
+        // Every operation between setting the context and restoring it runs with the span current.
+        const release = (exit: Exit.Exit<A, E>): Effect.Effect<A, E> =>
+          Effect.flatMap(FiberRef.set(FiberRef.currentContext, started.outer), () => {
+            const followUp = finish(started, exit)
+            return followUp === undefined ? exit : Effect.zipRight(followUp, exit)
+          })
+        const tracer = started.call.tracer
+        const body = tracer === undefined ? self : Effect.withTracer(self, tracer)
+        return Effect.flatMap(
           FiberRef.set(FiberRef.currentContext, context),
           () =>
-            Effect.matchCauseEffect(restore(self as Effect.Effect<A, E>), {
+            Effect.matchCauseEffect(restore(body as Effect.Effect<A, E>), {
               onFailure: (cause) => release(Exit.failCause(cause)),
               onSuccess: (value) => release(Exit.succeed(value))
             })
         )
-      )
-    }))
+      }))
+  )
+
+/**
+ * A span and its call's state for a scope (a tracked stream, which runs in pieces rather than as one effect): made
+ * with its release added to the scope in one uninterruptible step, so the span ends exactly once, when the scope
+ * closes, with the scope's exit. `close` runs before the span ends, to record what only the end knows.
+ *
+ * @internal
+ */
+export const scoped = <S>(
+  name: string,
+  options: Tracer.SpanOptions,
+  make: (span: Tracer.Span, clock: Clock.Clock, context: Context.Context<never>) => S & TrackedCall
+): Effect.Effect<S & TrackedCall, never, Scope.Scope> =>
+  Effect.map(
+    Effect.acquireRelease(
+      Effect.flatMap(Effect.makeSpan(name, options), (span) =>
+        Effect.withFiberRuntime<Started<S>>((fiber) => Effect.succeed(start(fiber, span, make)))),
+      (started: Started<S>, exit) =>
+        finish(started, exit) ?? Effect.void
+    ),
+    (started) => started.call
+  )
