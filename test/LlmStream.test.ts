@@ -97,6 +97,33 @@ const failureOf = <A, E>(exit: Exit.Exit<A, E>): unknown =>
   Exit.isFailure(exit) ? Cause.originalError(Option.getOrThrow(Cause.failureOption(exit.cause))) : undefined
 
 describe("trackLlmStream over a synthetic Stream (TestClock)", () => {
+  it.effect("the call ends when the stream ends, not when the consumer's scope closes", () =>
+    withTracking(Effect.gen(function*() {
+      const model = uniqueName("ends-early")
+      yield* Effect.scoped(Effect.gen(function*() {
+        const pull = yield* Stream.toPull(
+          trackLlmStream(paced(["a", "b"], [Duration.millis(20), Duration.millis(20)]), { provider: "openai", model })
+        )
+        const pulling = yield* Effect.fork(Effect.forever(pull).pipe(Effect.either))
+        yield* TestClock.adjust(Duration.millis(40))
+        const ended = yield* Fiber.join(pulling)
+        assert.isTrue(ended._tag === "Left" && Option.isNone(ended.left), "the stream reached its end")
+        // The consumer keeps its scope open, doing its own work: that is not the call's time.
+        yield* TestClock.adjust(Duration.millis(100))
+      }))
+      const span = yield* spanNamed(`chat ${model}`)
+      assert.strictEqual(Number(span.duration[0]) * 1000 + span.duration[1] / 1e6, 40)
+      assert.isUndefined(span.attributes["botanu.usage.partial"])
+      const metrics = yield* TrackingTest.collectMetrics
+      const durations = pointsWhere(
+        metricNamed(metrics, "gen_ai.client.operation.duration"),
+        "gen_ai.request.model",
+        model
+      )
+      assert.strictEqual(durations.length, 1)
+      assert.strictEqual((durations[0] as any).value.sum, 0.04)
+    })))
+
   it.effect("chunks pass through as they are; span, usage, ids, cost, time to first chunk and per chunk", () =>
     withTracking(Effect.gen(function*() {
       const model = uniqueName("gpt-4o-stream")

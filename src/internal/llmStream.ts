@@ -2,7 +2,7 @@ import type * as Chunk from "effect/Chunk"
 import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import type * as Exit from "effect/Exit"
+import * as Exit from "effect/Exit"
 import { identity } from "effect/Function"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -130,7 +130,7 @@ class StreamRun implements trackedSpan.TrackedCall {
   }
 }
 
-const open = (plan: LlmStreamPlan): Effect.Effect<StreamRun, never, Scope.Scope> =>
+const open = (plan: LlmStreamPlan): Effect.Effect<trackedSpan.Scoped<StreamRun>, never, Scope.Scope> =>
   trackedSpan.scoped(
     plan.call.spanName,
     spanOptions,
@@ -142,9 +142,11 @@ const inside = <R>(run: StreamRun, context: Context.Context<R>): Context.Context
   Context.add(Context.add(context, Tracer.ParentSpan, run.call.span), LlmTracker, run.call)
 
 /**
- * Tracks a stream as one LLM call per run: the span opens when the stream starts running and closes with the
- * stream's scope, so a stream that completes, fails, is interrupted or is abandoned by its consumer ends its span
- * exactly once. The stream's own effects run inside the span, with the `LlmTracker` provided.
+ * Tracks a stream as one LLM call per run: the span opens when the stream starts running and ends when the stream
+ * itself reaches its end, not when the consumer's scope closes (which may be long after: the consumer's own work
+ * must not count in the call's duration); a stream that fails, is interrupted or is abandoned by its consumer ends
+ * its span when its scope closes. Either way exactly once. The stream's own effects run inside the span, with the
+ * `LlmTracker` provided.
  *
  * @internal
  */
@@ -155,13 +157,14 @@ export const track = <A, E, R>(
   Stream.unwrapScoped(
     Effect.map(
       open(plan),
-      (run) =>
+      ({ call: run, end }) =>
         self.pipe(
           Stream.mapChunks(run.observe),
-          Stream.onEnd(run.complete),
           Stream.mapInputContext((context: Context.Context<Exclude<R, LlmTracker>>) =>
             inside(run, context) as Context.Context<R>
-          )
+          ),
+          // Outside the span, which it ends: its follow-up (a warning logged) must not be written to that span.
+          Stream.onEnd(Effect.zipRight(run.complete, end(Exit.void)))
         )
     )
   )

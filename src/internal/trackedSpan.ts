@@ -23,6 +23,8 @@ interface Started<S> {
   readonly clock: Clock.Clock
   /** The context the span was made in, which is restored when the span's region ends. */
   readonly outer: Context.Context<never>
+  /** Set by the one `finish` that ends the call. */
+  ended: boolean
 }
 
 /**
@@ -37,11 +39,13 @@ const start = <S>(
 ): Started<S> => {
   const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
   const outer = fiber.currentContext
-  return { span, call: make(span, clock, outer), clock, outer }
+  return { span, call: make(span, clock, outer), clock, outer, ended: false }
 }
 
 /** Ends the call once: its outcome recorded, then its span ended; hands back the call's follow-up, if any. */
 const finish = (started: Started<unknown>, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined => {
+  if (started.ended) return undefined
+  started.ended = true
   const followUp = started.call.end(exit)
   endSpan(started.span, started.clock.unsafeCurrentTimeNanos(), exit)
   return followUp
@@ -90,9 +94,21 @@ export const track = <A, E, R, I, S>(
   )
 
 /**
+ * A tracked call whose span lives in a scope (see `scoped`): its state, and `end` to end it before the scope closes.
+ *
+ * @internal
+ */
+export interface Scoped<S> {
+  readonly call: S & TrackedCall
+  /** Ends the call now, with `exit`, if nothing ended it yet; the scope's release then does nothing. */
+  readonly end: (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void>
+}
+
+/**
  * A span and its call's state for a scope (a tracked stream, which runs in pieces rather than as one effect): made
- * with its release added to the scope in one uninterruptible step, so the span ends exactly once, when the scope
- * closes, with the scope's exit. `close` runs before the span ends, to record what only the end knows.
+ * with its release added to the scope in one uninterruptible step, so the span ends exactly once: when the owner
+ * says (`end`: a stream that reached its own end, which must not wait for the consumer's scope), else when the
+ * scope closes, with the scope's exit (abandonment, failure, interruption).
  *
  * @internal
  */
@@ -100,7 +116,7 @@ export const scoped = <S>(
   name: string,
   options: Tracer.SpanOptions,
   make: (span: Tracer.Span, clock: Clock.Clock, context: Context.Context<never>) => S & TrackedCall
-): Effect.Effect<S & TrackedCall, never, Scope.Scope> =>
+): Effect.Effect<Scoped<S>, never, Scope.Scope> =>
   Effect.map(
     Effect.acquireRelease(
       Effect.flatMap(Effect.makeSpan(name, options), (span) =>
@@ -108,5 +124,8 @@ export const scoped = <S>(
       (started: Started<S>, exit) =>
         finish(started, exit) ?? Effect.void
     ),
-    (started) => started.call
+    (started): Scoped<S> => ({
+      call: started.call,
+      end: (exit) => Effect.suspend(() => finish(started, exit) ?? Effect.void)
+    })
   )
