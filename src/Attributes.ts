@@ -627,7 +627,7 @@ export const CostInputUsd = "botanu.cost.input_usd" as const
  */
 export const CostOutputUsd = "botanu.cost.output_usd" as const
 /**
- * USD; input + output.
+ * USD; input + output + request fees + tool fees (`botanu.cost.request_fees_usd`, `botanu.cost.tool_fees_usd`).
  *
  * @since 0.1.0
  * @category cost
@@ -663,14 +663,15 @@ export const CostCacheWriteUsd = "botanu.cost.cache_write_usd" as const
  */
 export const CostReasoningUsd = "botanu.cost.reasoning_usd" as const
 /**
- * `genai-prices@<version>` or `custom`.
+ * `genai-prices@<version>`, `custom`, or both joined with ` + ` (a call whose iterations were priced from both).
  *
  * @since 0.1.0
  * @category cost
  */
 export const CostPricingSource = "botanu.cost.pricing_source" as const
 /**
- * `priced`, `unknown_model`, `no_usage`, `custom`, `free`, `invalid_price` or `invalid_cost` (see `Pricing.CostStatus`).
+ * `priced`, `estimated`, `unknown_model`, `no_usage`, `custom`, `free`, `invalid_price` or `invalid_cost` (see
+ * `Pricing.CostStatus`).
  *
  * @since 0.1.0
  * @category cost
@@ -799,3 +800,141 @@ export const OutcomeLate = "botanu.outcome.late" as const
  * @category metrics
  */
 export const OtelMetricOverflow = "otel.metric.overflow" as const
+
+// --- usage parts, tiers and billed steps -------------------------------------------------------------------------
+
+// Copied from `@opentelemetry/semantic-conventions/incubating` 1.45.0, like the names at the top of this module.
+const ATTR_OPENAI_RESPONSE_SERVICE_TIER = "openai.response.service_tier" as const
+
+/**
+ * The part of the cache writes written to a 1-hour cache (Anthropic `cache_creation.ephemeral_1h_input_tokens`),
+ * part of `botanu.usage.cache_write_tokens`; the rest are 5-minute writes.
+ *
+ * @since 0.1.0
+ * @category botanu
+ */
+export const UsageCacheWrite1hTokens = "botanu.usage.cache_write_1h_tokens" as const
+/**
+ * The audio part of `gen_ai.usage.input_tokens`, its cache reads included.
+ *
+ * @since 0.1.0
+ * @category botanu
+ */
+export const UsageInputAudioTokens = "botanu.usage.input_audio_tokens" as const
+/**
+ * The audio part of the cache reads, and so of `botanu.usage.input_audio_tokens`.
+ *
+ * @since 0.1.0
+ * @category botanu
+ */
+export const UsageCacheReadAudioTokens = "botanu.usage.cache_read_audio_tokens" as const
+/**
+ * The image part of `gen_ai.usage.input_tokens`, its cache reads included.
+ *
+ * @since 0.1.0
+ * @category botanu
+ */
+export const UsageInputImageTokens = "botanu.usage.input_image_tokens" as const
+/**
+ * The image part of the cache reads, and so of `botanu.usage.input_image_tokens`.
+ *
+ * @since 0.1.0
+ * @category botanu
+ */
+export const UsageCacheReadImageTokens = "botanu.usage.cache_read_image_tokens" as const
+/**
+ * The audio part of `gen_ai.usage.output_tokens`.
+ *
+ * @since 0.1.0
+ * @category botanu
+ */
+export const UsageOutputAudioTokens = "botanu.usage.output_audio_tokens" as const
+/**
+ * The image part of `gen_ai.usage.output_tokens`.
+ *
+ * @since 0.1.0
+ * @category botanu
+ */
+export const UsageOutputImageTokens = "botanu.usage.output_image_tokens" as const
+/**
+ * Web-search tool uses billed on the call (Anthropic `server_tool_use.web_search_requests`, the `web_search_call`
+ * output items of an OpenAI Responses answer).
+ *
+ * @since 0.1.0
+ * @category botanu
+ */
+export const UsageWebSearches = "botanu.usage.web_searches" as const
+/**
+ * How many billed steps the provider reported for the call (Anthropic `usage.iterations`: compaction, advisor and
+ * sampling steps); the call's `gen_ai.usage.*` are then the sums over those steps.
+ *
+ * @since 0.1.0
+ * @category botanu
+ */
+export const UsageIterations = "botanu.usage.iterations" as const
+/**
+ * The service tier the provider answered with, as given (OpenAI `service_tier`, Anthropic `usage.service_tier`).
+ *
+ * @since 0.1.0
+ * @category botanu
+ */
+export const RequestServiceTier = "botanu.request.service_tier" as const
+/**
+ * The service tier an OpenAI or Azure OpenAI response was served with: the conventions' name since v1.41, which
+ * deprecated `gen_ai.openai.response.service_tier`. Written beside `botanu.request.service_tier`.
+ *
+ * @since 0.1.0
+ * @category gen_ai
+ */
+export const OpenAiResponseServiceTier: typeof ATTR_OPENAI_RESPONSE_SERVICE_TIER = ATTR_OPENAI_RESPONSE_SERVICE_TIER
+
+// --- cost: parts and fees ----------------------------------------------------------------------------------------
+
+/**
+ * USD; the part of `botanu.cost.cache_write_usd` (so of `botanu.cost.input_usd`) spent on 1-hour cache writes.
+ *
+ * @since 0.1.0
+ * @category cost
+ */
+export const CostCacheWrite1hUsd = "botanu.cost.cache_write_1h_usd" as const
+/**
+ * USD; the part of `botanu.cost.input_usd` + `botanu.cost.output_usd` spent on audio tokens (input, cached input
+ * and output; never added to the total again).
+ *
+ * @since 0.1.0
+ * @category cost
+ */
+export const CostAudioUsd = "botanu.cost.audio_usd" as const
+/**
+ * USD; the part of `botanu.cost.input_usd` + `botanu.cost.output_usd` spent on image tokens (input, cached input
+ * and output; never added to the total again).
+ *
+ * @since 0.1.0
+ * @category cost
+ */
+export const CostImageUsd = "botanu.cost.image_usd" as const
+/**
+ * USD; the model's per-request fee, beside input and output: part of `botanu.cost.total_usd`.
+ *
+ * @since 0.1.0
+ * @category cost
+ */
+export const CostRequestFeesUsd = "botanu.cost.request_fees_usd" as const
+/**
+ * USD; tool fees (web searches), beside input and output: part of `botanu.cost.total_usd`.
+ *
+ * @since 0.1.0
+ * @category cost
+ */
+export const CostToolFeesUsd = "botanu.cost.tool_fees_usd" as const
+
+// --- HTTP failures -----------------------------------------------------------------------------------------------
+
+/**
+ * The HTTP status of a provider's failed response, on a tracked call that failed with it (an @effect/ai
+ * `HttpResponseError`). The stable OpenTelemetry name.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const HttpResponseStatusCode = "http.response.status_code" as const

@@ -161,7 +161,8 @@ export const setLlmAttributes = (attributes: LlmAttributes): Effect.Effect<void>
         cachedTokens: attributes.cachedTokens
       },
       inputExcludesCache.has(provider),
-      emptyTokens()
+      emptyTokens(),
+      provider
     )
     if (attributes.streaming !== undefined) {
       const streaming = boolean("streaming", attributes.streaming, warn)

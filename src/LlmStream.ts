@@ -15,17 +15,41 @@ import type { ExtractedUsage } from "./Usage.js"
 /**
  * The streaming APIs whose chunks this module reads:
  *
- * - `"openai.chat"`: Chat Completions chunks; the usage is on the last chunk (`choices: []`) when the request sets
- *   `stream_options: { include_usage: true }`. OpenAI-compatible APIs use it too.
- * - `"openai.responses"`: Responses API events; `response.completed` (or `.incomplete`, `.failed`) carries the usage.
- * - `"anthropic.messages"`: Messages stream events; `message_start` carries the input and cache counts,
- *   `message_delta` the cumulative output count (it replaces the earlier one, never adds to it).
- * - `"gemini"`: streamed `generateContent` chunks; `usageMetadata` on the last chunk.
+ * - `"openai.chat"`: Chat Completions chunks; the usage (with its audio and image parts) is on the last chunk
+ *   (`choices: []`) when the request sets `stream_options: { include_usage: true }`; `service_tier` on every chunk.
+ *   OpenAI-compatible APIs use it too.
+ * - `"openai.responses"`: Responses API events; `response.completed` (or `.incomplete`, `.failed`) carries the usage,
+ *   the service tier and the web searches (`web_search_call` items); before it, each `response.output_item.done` of
+ *   a web search counts one (the terminal event's count replaces them), since a search is billed once it has run.
+ * - `"anthropic.messages"`: Messages stream events; `message_start` carries the input and cache counts (the 1-hour
+ *   part of the cache writes, `cache_creation.ephemeral_1h_input_tokens`) and `service_tier`, `message_delta` the
+ *   cumulative output count (it replaces the earlier one, never adds to it), its thinking part
+ *   (`output_tokens_details.thinking_tokens`, recorded as reasoning) and the web searches
+ *   (`server_tool_use.web_search_requests`); a `message_delta` that lists the call's `iterations` is read whole, as
+ *   a response's usage.
+ * - `"gemini"`: streamed `generateContent` chunks; `usageMetadata` on the last chunk, with its parts by modality.
+ * - `"bedrock.converse"`: Bedrock ConverseStream events as the AWS SDK hands them (`{ messageStart }`,
+ *   `{ contentBlockDelta }`, ..., `{ messageStop }`, `{ metadata }`); `messageStop.stopReason` is the finish reason,
+ *   `metadata.usage` the usage (`inputTokens` excludes cache reads and writes; `cacheDetails` gives the 1-hour
+ *   writes) and `metadata.serviceTier.type` the tier. No event carries an id: the request id is the command
+ *   output's `$metadata.requestId`, which the app can set by hand.
+ * - `"cohere.chat"`: Cohere v2 chat stream events (REST names, or the `cohere-ai` SDK's camel-cased ones);
+ *   `message-start` carries the id, `message-end` the finish reason and the usage. What is recorded and priced is
+ *   what Cohere bills, `billed_units`; `cached_tokens` counts cache hits over the whole prompt, template included,
+ *   which the billed input leaves out, so beside billed units it is not recorded. Only without billed units is
+ *   `tokens` the usage, with `cached_tokens` as the cache read (clamped to that input when recorded). The events do
+ *   not name the model.
  *
  * @since 0.1.0
  * @category models
  */
-export type StreamExtractorName = "openai.chat" | "openai.responses" | "anthropic.messages" | "gemini"
+export type StreamExtractorName =
+  | "openai.chat"
+  | "openai.responses"
+  | "anthropic.messages"
+  | "gemini"
+  | "bedrock.converse"
+  | "cohere.chat"
 
 /**
  * Where a tracked stream reads its usage from: `"auto"` detects the API from the first chunk that shows it, a name

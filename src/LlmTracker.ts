@@ -8,24 +8,91 @@ import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 
 /**
+ * The token counts of one billed step: the whole input and output, and the parts of them that are billed at other
+ * rates. Each part is a part of its whole, never added to it; a part larger than its whole is clamped to the whole
+ * (with a warning in `botanu.tracking.warnings`), so that no cache read is ever recorded larger than the input it
+ * belongs to.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TokenCounts {
+  /**
+   * All input: text, audio, image, cache reads and writes (`gen_ai.usage.input_tokens`). An API that reports input
+   * without the cache has it added (see `TokenUsage.inputIncludesCache`).
+   */
+  readonly inputTokens?: number | undefined
+  /** All output: text, audio, image and reasoning (`gen_ai.usage.output_tokens`). */
+  readonly outputTokens?: number | undefined
+  /** Cache reads of every modality, part of the input. */
+  readonly cacheReadTokens?: number | undefined
+  /** Cache writes, 5-minute and 1-hour, part of the input. */
+  readonly cacheWriteTokens?: number | undefined
+  /**
+   * The part of `cacheWriteTokens` written to a 1-hour cache (Anthropic `cache_creation.ephemeral_1h_input_tokens`),
+   * billed at its own rate; the rest of the writes are 5-minute writes, and a write with no split is a 5-minute write.
+   */
+  readonly cacheWrite1hTokens?: number | undefined
+  /** The audio part of the input, its cache reads included. */
+  readonly inputAudioTokens?: number | undefined
+  /** The audio part of `cacheReadTokens`, and so of `inputAudioTokens`. */
+  readonly cacheReadAudioTokens?: number | undefined
+  /** The image part of the input, its cache reads included. */
+  readonly inputImageTokens?: number | undefined
+  /** The image part of `cacheReadTokens`, and so of `inputImageTokens`. */
+  readonly cacheReadImageTokens?: number | undefined
+  /** Part of the output tokens, never added to them. */
+  readonly reasoningTokens?: number | undefined
+  /** The audio part of the output. */
+  readonly outputAudioTokens?: number | undefined
+  /** The image part of the output. */
+  readonly outputImageTokens?: number | undefined
+}
+
+/**
+ * One billed step of a call that a provider reports apart (Anthropic `usage.iterations`: a context compaction, an
+ * advisor's answer, each sampling turn of a server-side tool loop). Its counts have the call's input semantics.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface UsageIteration extends TokenCounts {
+  /** What the step was, as the provider names it (`compaction`, `message`, `advisor_message`). */
+  readonly type?: string | undefined
+  /** The model that ran the step, when not the call's own (an advisor); it is priced at this model's rates. */
+  readonly model?: string | undefined
+}
+
+/**
  * Token counts as a provider reports them.
  *
  * `inputTokens` is recorded as `gen_ai.usage.input_tokens`, which by the semantic conventions INCLUDES cached
  * tokens. Providers whose APIs report input without the cache (normalized `anthropic` and `aws.bedrock`) get cache
  * reads and writes added to it; `inputIncludesCache` overrides that provider default.
  *
+ * With `iterations`, the call's billed totals are the sums of its iterations (recorded as the call's
+ * `gen_ai.usage.*`, with `botanu.usage.iterations` saying how many there were), and the top-level counts are not
+ * added to them: a provider that reports iterations reports only some of the steps at the top level. A part that no
+ * iteration reports (Anthropic's thinking tokens) is the top level's.
+ *
  * @since 0.1.0
  * @category models
  */
-export interface TokenUsage {
-  readonly inputTokens?: number | undefined
-  readonly outputTokens?: number | undefined
+export interface TokenUsage extends TokenCounts {
   /** Cached input tokens as OpenAI reports them (`prompt_tokens_details.cached_tokens`): cache reads. */
   readonly cachedTokens?: number | undefined
-  readonly cacheReadTokens?: number | undefined
-  readonly cacheWriteTokens?: number | undefined
-  /** Part of the output tokens, never added to them. */
-  readonly reasoningTokens?: number | undefined
+  /**
+   * Web-search tool uses billed on this call (Anthropic `server_tool_use.web_search_requests`, the `web_search_call`
+   * output items of an OpenAI Responses answer): `botanu.usage.web_searches`.
+   */
+  readonly webSearches?: number | undefined
+  /**
+   * The service tier the provider answered with, as given (OpenAI `service_tier`, Anthropic `usage.service_tier`):
+   * `botanu.request.service_tier`, and for OpenAI and Azure OpenAI also `openai.response.service_tier`.
+   */
+  readonly serviceTier?: string | undefined
+  /** The call's billed steps, when the provider reports them apart; the call's totals are then their sums. */
+  readonly iterations?: ReadonlyArray<UsageIteration> | undefined
   /** Whether `inputTokens` already includes cache reads and writes; defaults by provider. */
   readonly inputIncludesCache?: boolean | undefined
 }

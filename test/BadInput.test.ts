@@ -57,12 +57,12 @@ describe("bad token counts", () => {
       assert.deepStrictEqual(warningsOf(span), ["setTokens: null is not a record; dropped"])
     })))
 
-  it.effect("reasoning tokens above output tokens are kept with a warning", () =>
+  it.effect("reasoning tokens above output tokens are clamped to them with a warning", () =>
     withTracking(Effect.gen(function*() {
       const { span } = yield* llmSpan((tracker) => tracker.setTokens({ outputTokens: 10, reasoningTokens: 50 }))
-      assert.strictEqual(span.attributes["gen_ai.usage.reasoning.output_tokens"], 50)
+      assert.strictEqual(span.attributes["gen_ai.usage.reasoning.output_tokens"], 10)
       assert.deepStrictEqual(warningsOf(span), [
-        "reasoningTokens: 50 exceeds outputTokens 10, of which they are a part"
+        "reasoningTokens: 50 exceeds outputTokens 10, of which they are a part; recorded as 10"
       ])
     })))
 })

@@ -64,9 +64,10 @@ const typeProblem = (type: V141.AttributeType, value: unknown): string | undefin
 /**
  * Keys outside `gen_ai.*` / `server.*` / `error.type` that are not the library's own: `error.message` (written with
  * `error.type` by `setError` and on failures; a general attribute, not a GenAI one) and the @effect/opentelemetry
- * bridge's `status.interrupted` and `span.label` on interrupted spans.
+ * bridge's `status.interrupted` and `span.label` on interrupted spans; `openai.response.service_tier`, v1.41's OpenAI
+ * registry name (which replaced `gen_ai.openai.response.service_tier`), on OpenAI and Azure OpenAI spans.
  */
-const otherKeys = new Set(["error.message", "status.interrupted", "span.label"])
+const otherKeys = new Set(["error.message", "status.interrupted", "span.label", "openai.response.service_tier"])
 
 /** What the inputs of a scenario provide, which decides the conditional levels. */
 interface Facts {

@@ -348,7 +348,9 @@ describe("trackLlmStream over a synthetic Stream (TestClock)", () => {
         "openai.chat",
         "openai.responses",
         "anthropic.messages",
-        "gemini"
+        "gemini",
+        "bedrock.converse",
+        "cohere.chat"
       ])
     })))
 
@@ -367,7 +369,7 @@ describe("trackLlmStream over a synthetic Stream (TestClock)", () => {
       assert.strictEqual(span.attributes["botanu.cost.status"], "no_usage")
       const other = uniqueName("bad-from")
       yield* Stream.runDrain(
-        trackLlmStream(Stream.make(1), { provider: "openai", model: other, usageFrom: "cohere.chat" as any })
+        trackLlmStream(Stream.make(1), { provider: "openai", model: other, usageFrom: "mistral.xyz" as any })
       )
       assert.deepStrictEqual(warningsOf(yield* spanNamed(`chat ${other}`)), [
         "usageFrom: a string of 11 chars is not a known stream extractor; usage is not read from the chunks"

@@ -156,10 +156,41 @@ describe("custom prices that are not prices", () => {
     const cost = pricing.price({ provider: "p", model: "dearest", usage, timestamp: 0 })
     assert.strictEqual(cost.status, "custom")
     // input: at least its cache reads + writes = 2 × max tokens, all of them cache; output: max tokens.
-    // 3 × 9_007_199_254_740_991 × 1e16 attodollars a token ($0.01): exactly the most one call can cost.
+    // 3 × 9_007_199_254_740_991 × 1e16 attodollars a token ($0.01).
     assert.strictEqual(cost.total, 3n * BigInt(max) * 10n ** 16n)
-    assert.strictEqual(cost.total, maxCostAttodollars)
     assert.isTrue(Number.isFinite(Pricing.toUsd(cost.total)))
+    // Every count at its bound (cached audio and images none, so that all the cache reads are other reads), every
+    // rate and fee at its own: exactly the most one call can cost. The input is at least its audio + image + other
+    // cache reads + cache writes (4 × max), the output at least its reasoning + audio + image (3 × max):
+    // 7 × max tokens × 1e16; requests and web searches 2 × max × 1e18 ($1 each).
+    const everything = Pricing.makeCustom({
+      prices: [{
+        model: "dearest",
+        prices: {
+          inputPerMillion: 10_000,
+          outputPerMillion: 10_000,
+          perThousandRequests: 1_000,
+          perThousandWebSearches: 1_000
+        }
+      }]
+    })
+    const all = {
+      ...usage,
+      cacheWrite1h: max,
+      inputAudio: max,
+      cacheReadAudio: 0,
+      inputImage: max,
+      cacheReadImage: 0,
+      outputAudio: max,
+      outputImage: max,
+      requests: max,
+      webSearches: max
+    }
+    const dearest = everything.price({ provider: "p", model: "dearest", usage: all, timestamp: 0 })
+    assert.strictEqual(dearest.status, "custom")
+    assert.strictEqual(dearest.total, 7n * BigInt(max) * 10n ** 16n + 2n * BigInt(max) * 10n ** 18n)
+    assert.strictEqual(dearest.total, maxCostAttodollars)
+    assert.isTrue(Number.isFinite(Pricing.toUsd(dearest.total)))
     assert.strictEqual(pricing.price({ provider: "p", model: "too-dear", usage, timestamp: 0 }).status, "invalid_price")
   })
 
@@ -378,7 +409,7 @@ describe("a pricing service that answers garbage", () => {
     throws: "the pricing failed (pricing backend down)",
     nothing: `${notACost} null`,
     "number-total": `${notACost} input: 1 is not a bigint of attodollars`,
-    "beyond-bound": `${notACost} total: more than one call can cost ($270215977642229.72)`,
+    "beyond-bound": `${notACost} total: more than one call can cost ($18644902457313852)`,
     negative: `${notACost} input: -5 is negative`,
     "bad-sum": `${notACost} total: 3 is not input + output (2)`,
     "bad-status": `${notACost} status: a string of 5 chars is not a cost status`,

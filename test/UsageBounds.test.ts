@@ -374,6 +374,23 @@ const streams: Record<StreamExtractorName, (v: unknown) => ReadonlyArray<unknown
       candidates: [{ finishReason: "STOP" }],
       usageMetadata: { promptTokenCount: v, candidatesTokenCount: v, thoughtsTokenCount: v }
     }
+  ],
+  "bedrock.converse": (v) => [
+    { messageStart: { role: "assistant" } },
+    { messageStop: { stopReason: "end_turn" } },
+    {
+      metadata: {
+        usage: { inputTokens: v, outputTokens: v, cacheReadInputTokens: v, cacheWriteInputTokens: v },
+        metrics: { latencyMs: 1 }
+      }
+    }
+  ],
+  "cohere.chat": (v) => [
+    { id: "c-1", type: "message-start", delta: { message: { role: "assistant" } } },
+    {
+      type: "message-end",
+      delta: { finish_reason: "COMPLETE", usage: { billed_units: { input_tokens: v, output_tokens: v } } }
+    }
   ]
 }
 

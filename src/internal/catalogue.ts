@@ -3,25 +3,37 @@
  * prices once into exact attodollar rates.
  *
  * What the catalogue defines (read from its `calcPrice`, version 0.1.8), and what the compiled schedule follows:
- * - `input_tokens` includes cache reads and writes. Each price key is charged on its "leaf" count: `input_mtok`
- *   on the input minus the more specific counts that have a price of their own, so cache reads are charged at
- *   `cache_read_mtok` when the model has it and at `input_mtok` otherwise (the same for `cache_write_mtok`, which
- *   is the 5-minute write; `cache_write_1h_mtok` needs a 1-hour count that the usage does not have).
- *   `output_reasoning_mtok`, where present, charges the reasoning part of the output the same way.
- * - A `TieredPrices` value (`{ base, tiers: [{ start, price }] }`, tiers sorted by `start`) charges every token of
+ * - Usage is counted in units that nest by their dimensions (direction, modality, token type, cache time to live).
+ *   `input_tokens` is all the input: `cache_read_tokens` and `cache_write_tokens` are part of it, as are
+ *   `input_audio_tokens` and `input_image_tokens`; `cache_audio_read_tokens` is part of both `input_audio_tokens` and
+ *   `cache_read_tokens` (the same for images), `cache_write_1h_tokens` part of `cache_write_tokens`. `output_tokens`
+ *   is all the output, with `output_reasoning_tokens`, `output_audio_tokens` and `output_image_tokens` parts of it.
+ *   Requests (one per call) and `web_searches` are counted on their own, priced per thousand.
+ * - Each priced unit is charged on its "leaf" count: its count minus the leaf counts of its priced descendants. So
+ *   every token is charged once, at the price of the most specific priced unit that holds it: a cached audio token
+ *   at `cache_audio_read_mtok` when the model has it, else at `input_audio_mtok` or `cache_read_mtok` (the catalogue
+ *   refuses a model that prices both and not their join), else at `input_mtok`; a 1-hour cache write at
+ *   `cache_write_1h_mtok`, else `cache_write_mtok` (the 5-minute write), else `input_mtok`. `compileRates` resolves
+ *   that once per price entry into one rate per kind of token the usage counts (see `Rates`).
+ * - Prices for units the usage cannot count (pages, audio hours, video tokens, storage searches, ...) are charged on
+ *   a count of 0 by the catalogue too, given our usage: ignored. A model priced only by such units is not priceable.
+ * - A `TieredPrices` value (`{ base, tiers: [{ start, price }] }`, tiers sorted by `start`) charges every unit of
  *   its key at the price of the last tier whose `start` the request's total `input_tokens` (cache included) is
  *   strictly greater than, else at `base`: every tiered key of a model switches together, so a tier reprices the
- *   whole request, output included.
+ *   whole request, output (and any tiered fee) included.
  * - A list of `ConditionalPrice` is searched from the last entry back: the first that is unconstrained, whose
  *   `start_date` (UTC midnight) is at or before the time, or whose `time_of_date` window (UTC, `end` exclusive,
  *   wrapping past midnight when `end < start`) holds the time, applies; when none does, the first entry applies.
  *   The lists are ordered by date, so this is the latest `start_date` at or before the time.
+ * - The catalogue has no service-tier prices (0.1.8 holds none for flex, priority or batch; OpenRouter's `:batch`
+ *   routes are models of their own, priced as such): a call answered with another tier is priced at these rates and
+ *   marked `estimated` (see `pricing.ts`).
  */
 import type { ConditionalPrice, ModelInfo, ModelPrice, TieredPrices } from "@pydantic/genai-prices"
 import { calcPrice } from "@pydantic/genai-prices"
 import { normalizeProvider } from "../Provider.js"
 import type { Rate } from "./money.js"
-import { attoPerToken } from "./money.js"
+import { attoPerToken, attoPerUse } from "./money.js"
 
 /**
  * The catalogue's package and version, as recorded in `botanu.cost.pricing_source`. A test checks it against the
@@ -64,17 +76,72 @@ export const catalogueProviderIds: ReadonlyMap<string, string> = new Map([
 export const localProviders: ReadonlySet<string> = new Set(["ollama"])
 
 /**
- * Attodollars per token for each kind of token of one price entry. Cache rates default to the input rate.
+ * Attodollars per token for each kind of token the usage counts, every one resolved to the price that applies to
+ * it (see the leaf rule above), and attodollars per request and per web search where the model charges them.
  *
  * @internal
  */
 export interface Rates {
+  /** Input that is none of the kinds below (text, and what the usage does not break down). */
   readonly input: Rate
-  readonly output: Rate
+  /** Cache reads of that input. */
   readonly cacheRead: Rate
+  /** 5-minute cache writes (a write with no time to live given is one). */
   readonly cacheWrite: Rate
-  /** The reasoning part of the output at its own rate; absent: at the output rate. */
-  readonly reasoning: Rate | undefined
+  readonly cacheWrite1h: Rate
+  /** Audio input that is not a cache read. */
+  readonly inputAudio: Rate
+  readonly cacheReadAudio: Rate
+  /** Image input that is not a cache read. */
+  readonly inputImage: Rate
+  readonly cacheReadImage: Rate
+  /** Output that is none of the kinds below. */
+  readonly output: Rate
+  readonly reasoning: Rate
+  readonly outputAudio: Rate
+  readonly outputImage: Rate
+  /** Per request; absent: no per-request fee. */
+  readonly request: Rate | undefined
+  /** Per web search; absent: no price known for web searches. */
+  readonly webSearch: Rate | undefined
+}
+
+/**
+ * The prices a price entry gives, by kind: what is absent is resolved by `resolveRates`.
+ *
+ * @internal
+ */
+export type GivenRates = { readonly [K in keyof Rates]?: Rate | undefined }
+
+/**
+ * Every rate of `given`, a missing one being the price of the nearest priced unit that holds its tokens: cache
+ * reads, cache writes, audio and image input at the input price; 1-hour writes at the 5-minute write price; cached
+ * audio at the audio price, else the cache read price (the same for images); reasoning, audio and image output at
+ * the output price. A missing input or output price is 0, as the catalogue charges nothing for an unpriced unit.
+ *
+ * @internal
+ */
+export const resolveRates = (given: GivenRates): Rates => {
+  const input = given.input ?? 0n
+  const output = given.output ?? 0n
+  const cacheRead = given.cacheRead ?? input
+  const cacheWrite = given.cacheWrite ?? input
+  return {
+    input,
+    cacheRead,
+    cacheWrite,
+    cacheWrite1h: given.cacheWrite1h ?? cacheWrite,
+    inputAudio: given.inputAudio ?? input,
+    cacheReadAudio: given.cacheReadAudio ?? given.inputAudio ?? cacheRead,
+    inputImage: given.inputImage ?? input,
+    cacheReadImage: given.cacheReadImage ?? given.inputImage ?? cacheRead,
+    output,
+    reasoning: given.reasoning ?? output,
+    outputAudio: given.outputAudio ?? output,
+    outputImage: given.outputImage ?? output,
+    request: given.request,
+    webSearch: given.webSearch
+  }
 }
 
 /**
@@ -130,30 +197,41 @@ export const ratesAt = (schedule: Schedule, timestamp: number): Rates | undefine
 
 const DAY_MS = 86_400_000
 
-const priceKeys = {
+// The catalogue's price key for each kind of rate.
+const tokenPriceKeys = {
   input: "input_mtok",
-  output: "output_mtok",
   cacheRead: "cache_read_mtok",
   cacheWrite: "cache_write_mtok",
-  reasoning: "output_reasoning_mtok"
+  cacheWrite1h: "cache_write_1h_mtok",
+  inputAudio: "input_audio_mtok",
+  cacheReadAudio: "cache_audio_read_mtok",
+  inputImage: "input_image_mtok",
+  cacheReadImage: "cache_image_read_mtok",
+  output: "output_mtok",
+  reasoning: "output_reasoning_mtok",
+  outputAudio: "output_audio_mtok",
+  outputImage: "output_image_mtok"
 } as const
 
-const tokenPriceKeys: ReadonlySet<string> = new Set(Object.values(priceKeys))
+const feePriceKeys = { request: "requests_kcount", webSearch: "web_searches_kcount" } as const
+
+const tokenKeys: ReadonlySet<string> = new Set(Object.values(tokenPriceKeys))
+const countedKeys: ReadonlySet<string> = new Set([...tokenKeys, ...Object.values(feePriceKeys)])
 
 const invalid = (what: string): Error => new Error(`genai-prices: invalid ${what}`)
 
-const compileRate = (value: number | TieredPrices): Rate => {
+const compileRate = (value: number | TieredPrices, toAtto: (usd: number) => bigint | undefined): Rate => {
   if (typeof value === "number") {
-    const rate = attoPerToken(value)
+    const rate = toAtto(value)
     if (rate === undefined) throw invalid(`price ${value}`)
     return rate
   }
-  const base = compileRate(value.base)
+  const base = compileRate(value.base, toAtto)
   if (typeof base !== "bigint" || !Array.isArray(value.tiers)) throw invalid("tiered price")
   const tiers = [...value.tiers]
     .sort((a, b) => a.start - b.start)
     .map((tier) => {
-      const rate = compileRate(tier.price)
+      const rate = compileRate(tier.price, toAtto)
       if (typeof rate !== "bigint" || !Number.isFinite(tier.start)) throw invalid("price tier")
       return { start: tier.start, rate }
     })
@@ -171,22 +249,21 @@ const isZero = (value: number | TieredPrices | undefined): boolean =>
  * @internal
  */
 export const compileRates = (prices: ModelPrice): Rates | undefined => {
-  const rate = (key: string): Rate | undefined => {
+  const keys = Object.keys(prices).filter((key) => prices[key] !== undefined)
+  // A model priced only by pages, hours or other units the usage does not count is not free: its tokens just do
+  // not tell what it cost. One with no prices at all (`{}`: moderation, `:free` models, subscriptions) is free.
+  const countsTokens = keys.some((key) => tokenKeys.has(key))
+  if (!countsTokens && keys.some((key) => !countedKeys.has(key) && !isZero(prices[key]))) return undefined
+  const given: { -readonly [K in keyof Rates]?: Rate } = {}
+  for (const [kind, key] of Object.entries(tokenPriceKeys) as Array<[keyof typeof tokenPriceKeys, string]>) {
     const value = prices[key]
-    return value === undefined ? undefined : compileRate(value)
+    if (value !== undefined) given[kind] = compileRate(value, attoPerToken)
   }
-  const hasTokenPrice = Object.keys(prices).some((key) => tokenPriceKeys.has(key))
-  // A model priced only by pages, hours or requests is not free: its tokens just do not tell what it cost.
-  // One with no prices at all (`{}`: moderation, `:free` models, subscriptions) is free.
-  if (!hasTokenPrice && !Object.values(prices).every(isZero)) return undefined
-  const input = rate(priceKeys.input) ?? 0n
-  return {
-    input,
-    output: rate(priceKeys.output) ?? 0n,
-    cacheRead: rate(priceKeys.cacheRead) ?? input,
-    cacheWrite: rate(priceKeys.cacheWrite) ?? input,
-    reasoning: rate(priceKeys.reasoning)
+  for (const [kind, key] of Object.entries(feePriceKeys) as Array<[keyof typeof feePriceKeys, string]>) {
+    const value = prices[key]
+    if (value !== undefined) given[kind] = compileRate(value, attoPerUse)
   }
+  return resolveRates(given)
 }
 
 const timeOfDay = /^(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|([+-])(\d{2}):(\d{2}))$/

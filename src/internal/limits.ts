@@ -76,3 +76,34 @@ export const maxLedgerKeys = 10_000
  * a double holds with room to spare whatever its token counts (see `maxCostAttodollars` in `money.ts`).
  */
 export const maxPricePerMillion = 10_000
+
+/**
+ * Spend counters a `Budget.memoryStore` keeps at once (one per scope key and window in use: a customer's day, a
+ * run). Expired ones are dropped first; past this, the oldest are, and their spend starts again from 0.
+ */
+export const maxBudgetCounters = 100_000
+
+/**
+ * Windows (a limit, a key, a day or month or run) remembered for the "limit reached" warning, logged once per each;
+ * past this, one last warning says that further ones are not logged until windows end.
+ */
+export const maxBudgetWarnings = 10_000
+
+/**
+ * Keys of their own (customers, tenants, workflows) per scope on the budget metrics by default; every other key is
+ * recorded as `_other`. `Budget.layer({ metricKeys })` chooses another number, at most `maxSeriesPerMetric`.
+ */
+export const budgetMetricKeys = 100
+
+/**
+ * Counters whose spend (or released reservation) a `Budget.redisStore` keeps in memory while Redis is unreachable,
+ * to add when it is back; past this, further ones are dropped (and the warning counts them).
+ */
+export const maxBudgetPending = 10_000
+
+/**
+ * The dearest custom fee accepted, in USD per thousand requests or web searches ($1 a request or a search): about
+ * 70 times the dearest fee in the catalogue ($14 per thousand Perplexity requests; web searches are $10), so no
+ * real fee is refused, while a fee given per request instead of per thousand, or a hostile number, is.
+ */
+export const maxPricePerThousand = 1_000

@@ -47,6 +47,7 @@ import type { ExtractedUsage, UsageFrom } from "../Usage.js"
 import { type AgentState, currentAgent } from "./agent.js"
 import * as Attempts from "./attempts.js"
 import { recordCost, unknownModelWarning } from "./callCost.js"
+import { type CallListener, CallListeners, type FinishedCall } from "./callListeners.js"
 import { causeError } from "./errors.js"
 import * as MetricLabels from "./metricLabels.js"
 import { isUnpriced, toUsd } from "./pricing.js"
@@ -194,6 +195,7 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
   private readonly costByCustomer: Metrics.CostByCustomerPolicy
   /** Whether the span also carries the total cost as `gen_ai.usage.cost` (`usageCostAttribute` of the layers). */
   private readonly usageCost: boolean
+  private readonly listeners: ReadonlyArray<CallListener>
 
   constructor(
     span: Tracer.Span,
@@ -220,13 +222,14 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
     this.ledger = serviceOption(context, CostLedger)
     this.costByCustomer = Context.get(context, Metrics.CostByCustomer)
     this.usageCost = Context.get(context, Semconv.UsageCostAttribute)
+    this.listeners = Context.get(context, CallListeners)
   }
 
   readonly setTokens = (usage: TokenUsage): Effect.Effect<void> =>
     Effect.sync(() =>
       this.guard("setTokens", () => {
         this.handTokens = true
-        writeTokens(this, usage, this.plan.inputExcludesCache, this.tokens)
+        writeTokens(this, usage, this.plan.inputExcludesCache, this.tokens, this.plan.provider)
       })
     )
 
@@ -384,7 +387,10 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
       if (Array.isArray(usage.warnings)) {
         for (const line of usage.warnings) if (typeof line === "string") this.addWarning(line)
       }
-      if (!this.handTokens && (usage.inputTokens !== undefined || usage.outputTokens !== undefined)) {
+      // Web searches count on their own: a stream abandoned before its usage has them already, and they are billed.
+      const counted = usage.inputTokens !== undefined || usage.outputTokens !== undefined ||
+        usage.iterations !== undefined || usage.webSearches !== undefined
+      if (!this.handTokens && counted) {
         writeTokens(
           this,
           {
@@ -392,11 +398,22 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
             outputTokens: usage.outputTokens,
             cacheReadTokens: usage.cacheReadTokens,
             cacheWriteTokens: usage.cacheWriteTokens,
+            cacheWrite1hTokens: usage.cacheWrite1hTokens,
+            inputAudioTokens: usage.inputAudioTokens,
+            cacheReadAudioTokens: usage.cacheReadAudioTokens,
+            inputImageTokens: usage.inputImageTokens,
+            cacheReadImageTokens: usage.cacheReadImageTokens,
             reasoningTokens: usage.reasoningTokens,
+            outputAudioTokens: usage.outputAudioTokens,
+            outputImageTokens: usage.outputImageTokens,
+            webSearches: usage.webSearches,
+            serviceTier: usage.serviceTier,
+            iterations: usage.iterations,
             inputIncludesCache: usage.inputIncludesCache
           },
           this.plan.inputExcludesCache,
-          this.tokens
+          this.tokens,
+          this.plan.provider
         )
       }
       const id = optionalString("responseId", usage.responseId, this.warn)
@@ -437,7 +454,40 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
       outputTokens: output,
       unpriced
     })
-    return unpriced && cost.status === "unknown_model" ? unknownModelWarning(this.plan.provider, model) : undefined
+    const warning = unpriced && cost.status === "unknown_model"
+      ? unknownModelWarning(this.plan.provider, model)
+      : undefined
+    return this.listeners.length === 0 ? warning : this.notify(cost, model, input, output, warning)
+  }
+
+  /** Hands the finished call to each consumer (see `CallListeners`); their follow-ups run after the warning. */
+  private notify(
+    cost: Cost,
+    model: string,
+    inputTokens: number,
+    outputTokens: number,
+    warning: Effect.Effect<void> | undefined
+  ): Effect.Effect<void> | undefined {
+    const call: FinishedCall = {
+      provider: this.plan.provider,
+      model,
+      cost,
+      inputTokens,
+      outputTokens,
+      run: this.run?.context,
+      span: this.span,
+      errorType: this.errorType
+    }
+    let followUp = warning
+    for (const listener of this.listeners) {
+      try {
+        const next = listener(call)
+        if (next !== undefined) followUp = followUp === undefined ? next : Effect.zipRight(followUp, next)
+      } catch {
+        // A consumer's bug never changes the call, nor what the other consumers see.
+      }
+    }
+    return followUp
   }
 
   private recordMetrics(startNanos: bigint, cost: Cost): void {

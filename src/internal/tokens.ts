@@ -3,12 +3,24 @@ import {
   GenAiUsageInputTokens,
   GenAiUsageOutputTokens,
   GenAiUsageReasoningOutputTokens,
+  OpenAiResponseServiceTier,
+  RequestServiceTier,
   UsageCachedTokens,
+  UsageCacheReadAudioTokens,
+  UsageCacheReadImageTokens,
   UsageCacheReadTokens,
-  UsageCacheWriteTokens
+  UsageCacheWrite1hTokens,
+  UsageCacheWriteTokens,
+  UsageInputAudioTokens,
+  UsageInputImageTokens,
+  UsageIterations,
+  UsageOutputAudioTokens,
+  UsageOutputImageTokens,
+  UsageWebSearches
 } from "../Attributes.js"
-import type { TokenUsage } from "../LlmTracker.js"
-import { boolean, count, describe } from "./sanitize.js"
+import type { TokenCounts, TokenUsage } from "../LlmTracker.js"
+import { maxListItems } from "./limits.js"
+import { boolean, count, describe, optionalString, type Warn } from "./sanitize.js"
 import * as Semconv from "./semconv.js"
 import type { SpanRecorder } from "./spanRecorder.js"
 
@@ -23,6 +35,26 @@ export interface RecordedTokens {
   cacheRead: number | undefined
   cacheWrite: number | undefined
   reasoning: number | undefined
+  /** The part of `cacheWrite` written for 1 hour; the rest of it is 5-minute writes. */
+  cacheWrite1h: number | undefined
+  /** The audio part of `input`, its cache reads included. */
+  inputAudio: number | undefined
+  /** The audio part of `cacheRead` (and so of `inputAudio`). */
+  cacheReadAudio: number | undefined
+  /** The image part of `input`, its cache reads included. */
+  inputImage: number | undefined
+  /** The image part of `cacheRead` (and so of `inputImage`). */
+  cacheReadImage: number | undefined
+  /** The audio part of `output`. */
+  outputAudio: number | undefined
+  /** The image part of `output`. */
+  outputImage: number | undefined
+  /** Web-search tool uses billed on this call. */
+  webSearches: number | undefined
+  /** The service tier the provider answered with, as given. */
+  serviceTier: string | undefined
+  /** Each billed step's own counts (Anthropic `usage.iterations`); the fields above are then their sums. */
+  iterations: ReadonlyArray<{ readonly model: string | undefined; readonly tokens: RecordedTokens }> | undefined
 }
 
 /** @internal */
@@ -31,11 +63,208 @@ export const emptyTokens = (): RecordedTokens => ({
   output: undefined,
   cacheRead: undefined,
   cacheWrite: undefined,
-  reasoning: undefined
+  reasoning: undefined,
+  cacheWrite1h: undefined,
+  inputAudio: undefined,
+  cacheReadAudio: undefined,
+  inputImage: undefined,
+  cacheReadImage: undefined,
+  outputAudio: undefined,
+  outputImage: undefined,
+  webSearches: undefined,
+  serviceTier: undefined,
+  iterations: undefined
 })
 
+/** The counts of `TokenCounts` as recorded, each under its `RecordedTokens` name, with the caller's name. */
+const countFields = [
+  ["input", "inputTokens"],
+  ["output", "outputTokens"],
+  ["cacheRead", "cacheReadTokens"],
+  ["cacheWrite", "cacheWriteTokens"],
+  ["cacheWrite1h", "cacheWrite1hTokens"],
+  ["inputAudio", "inputAudioTokens"],
+  ["cacheReadAudio", "cacheReadAudioTokens"],
+  ["inputImage", "inputImageTokens"],
+  ["cacheReadImage", "cacheReadImageTokens"],
+  ["reasoning", "reasoningTokens"],
+  ["outputAudio", "outputAudioTokens"],
+  ["outputImage", "outputImageTokens"]
+] as const satisfies ReadonlyArray<readonly [keyof RecordedTokens, keyof TokenCounts]>
+
+type CountKey = typeof countFields[number][0]
+type Counts = { [K in CountKey]: number | undefined }
+
+/** The parts priced at rates of their own that have no `gen_ai.*` name: `botanu.usage.*`, written when above 0. */
+const partAttributes: ReadonlyArray<readonly [CountKey, string]> = [
+  ["cacheWrite1h", UsageCacheWrite1hTokens],
+  ["inputAudio", UsageInputAudioTokens],
+  ["cacheReadAudio", UsageCacheReadAudioTokens],
+  ["inputImage", UsageInputImageTokens],
+  ["cacheReadImage", UsageCacheReadImageTokens],
+  ["outputAudio", UsageOutputAudioTokens],
+  ["outputImage", UsageOutputImageTokens]
+]
+
 /**
- * Writes token usage with the semantic conventions' input semantics and returns what it wrote.
+ * Each count of `record` through `count`, with `prefix` before its name in a warning; `beforeCacheReads` reads what
+ * stands in for the cache reads (`cachedTokens`) in its place, so that warnings come in the fields' order.
+ */
+const readCounts = (record: TokenCounts, prefix: string, warn: Warn, beforeCacheReads?: () => void): Counts => {
+  const out = {} as Counts
+  for (const [key, field] of countFields) {
+    if (key === "cacheRead") beforeCacheReads?.()
+    out[key] = count(prefix + field, record[field], warn)
+  }
+  return out
+}
+
+/**
+ * `input` made to include the cache reads and writes when the API reports it without them; a total past 2^53 (three
+ * safe counts can add up to that, where a double no longer counts every token) is dropped.
+ */
+const withCache = (counts: Counts, includesCache: boolean, prefix: string, warn: Warn): void => {
+  const input = counts.input
+  if (input === undefined || includesCache) return
+  const total = input + (counts.cacheRead ?? 0) + (counts.cacheWrite ?? 0)
+  if (total > Number.MAX_SAFE_INTEGER) {
+    warn(`${prefix}inputTokens: ${input} with the cache reads and writes is too large; dropped`)
+    counts.input = undefined
+  } else {
+    counts.input = total
+  }
+}
+
+/**
+ * Every part made to fit in its whole, and parts that share a whole (cache reads and writes of the input; audio and
+ * image input; reasoning, audio and image output) in it together, so that what pricing charges at a part's rate is
+ * never more than what was billed, and what is left at the whole's rate is never negative. A part that does not fit
+ * is clamped to what its whole leaves, with a warning. A whole that is not known checks nothing.
+ */
+const clampParts = (
+  counts: Counts,
+  prefix: string,
+  warn: Warn,
+  rename: Partial<Record<CountKey, string>> = {}
+): void => {
+  const nameOf = (key: CountKey): string => rename[key] ?? names[key]
+  const fit = (part: CountKey, whole: CountKey, ...besides: ReadonlyArray<CountKey>) => {
+    const value = counts[part]
+    const of = counts[whole]
+    if (value === undefined || of === undefined) return
+    let limit = of
+    const less: Array<string> = []
+    for (const key of besides) {
+      const other = counts[key]
+      if (other !== undefined && other > 0) {
+        limit -= other
+        less.push(`${nameOf(key)} ${other}`)
+      }
+    }
+    limit = Math.max(0, limit)
+    if (value <= limit) return
+    const wholeText = less.length === 0 ? `${nameOf(whole)} ${of}` : `${nameOf(whole)} ${of} less ${less.join(" and ")}`
+    warn(`${prefix}${nameOf(part)}: ${value} exceeds ${wholeText}, of which they are a part; recorded as ${limit}`)
+    counts[part] = limit
+  }
+  fit("cacheRead", "input")
+  fit("cacheWrite", "input", "cacheRead")
+  fit("cacheWrite1h", "cacheWrite")
+  fit("inputAudio", "input")
+  fit("inputImage", "input", "inputAudio")
+  fit("cacheReadAudio", "cacheRead")
+  fit("cacheReadAudio", "inputAudio")
+  fit("cacheReadImage", "cacheRead", "cacheReadAudio")
+  fit("cacheReadImage", "inputImage")
+  fit("reasoning", "output")
+  fit("outputAudio", "output", "reasoning")
+  fit("outputImage", "output", "reasoning", "outputAudio")
+}
+
+const names: Readonly<Record<CountKey, string>> = Object.fromEntries(countFields) as Record<CountKey, string>
+
+/** One iteration as read: its model and its counts, in the call's input semantics, parts fitted. */
+interface Iteration {
+  readonly model: string | undefined
+  readonly counts: Counts
+}
+
+/** The valid iterations of `usage.iterations`, at most `maxListItems` of them; an empty list reads as none. */
+const readIterations = (value: unknown, includesCache: boolean, warn: Warn): Array<Iteration> => {
+  if (value === undefined) return []
+  if (!Array.isArray(value)) {
+    warn(`iterations: ${describe(value)} is not a list; dropped`)
+    return []
+  }
+  if (value.length > maxListItems) {
+    warn(`iterations: a list of ${value.length} items; the first ${maxListItems} are read`)
+  }
+  const out: Array<Iteration> = []
+  for (let i = 0; i < Math.min(value.length, maxListItems); i++) {
+    const item: unknown = value[i]
+    const prefix = `iterations[${i}].`
+    if (typeof item !== "object" || item === null || Array.isArray(item)) {
+      warn(`iterations[${i}]: ${describe(item)} is not a record; dropped`)
+      continue
+    }
+    const record = item as TokenCounts & { readonly model?: unknown }
+    const counts = readCounts(record, prefix, warn)
+    withCache(counts, includesCache, prefix, warn)
+    clampParts(counts, prefix, warn)
+    out.push({ model: optionalString(`${prefix}model`, record.model, warn), counts })
+  }
+  return out
+}
+
+/**
+ * The call's totals from its iterations: each count the sum over the iterations that report it; a part that no
+ * iteration reports is the top level's (Anthropic reports thinking tokens at the top level only), but the input and
+ * output and their cache are the iterations' alone, since the top level covers only some of the steps.
+ */
+const sumIterations = (iterations: ReadonlyArray<Iteration>, top: Counts, warn: Warn): Counts => {
+  const out = {} as Counts
+  for (const [key, field] of countFields) {
+    let total: number | undefined
+    for (const iteration of iterations) {
+      const value = iteration.counts[key]
+      if (value !== undefined) total = (total ?? 0) + value
+    }
+    if (total !== undefined && total > Number.MAX_SAFE_INTEGER) {
+      warn(`${field}: the sum over the iterations is too large; dropped`)
+      total = undefined
+    }
+    const fromIterationsOnly = key === "input" || key === "output" || key === "cacheRead" || key === "cacheWrite"
+    out[key] = total !== undefined || fromIterationsOnly ? total : top[key]
+  }
+  for (const key of ["input", "output"] as const) {
+    const given = top[key]
+    const summed = out[key]
+    if (given !== undefined && summed !== undefined && given > summed) {
+      warn(`${names[key]}: ${given} exceeds the sum of the iterations ${summed}; the sum is recorded`)
+    }
+  }
+  return out
+}
+
+/** Counts as a `RecordedTokens` of their own (an iteration's, for pricing): zero parts are left out, as on spans. */
+const recorded = (counts: Counts): RecordedTokens => {
+  const out = emptyTokens()
+  for (const [key] of countFields) {
+    const value = counts[key]
+    if (value !== undefined && (key === "input" || key === "output" || value > 0)) out[key] = value
+  }
+  return out
+}
+
+/** Providers whose responses carry OpenAI's own `service_tier`, written under the conventions' OpenAI name too. */
+const openaiTierProviders: ReadonlySet<string> = new Set(["openai", "azure.openai"])
+
+/**
+ * Writes token usage with the semantic conventions' input semantics and returns what it wrote in `into`. Every count
+ * goes through `count`; every part is fitted into its whole (see `clampParts`); with `iterations`, the call's totals
+ * are their sums (see `sumIterations`), `into.iterations` keeps each one's counts and model for pricing, and
+ * `botanu.usage.iterations` says how many there were. `provider` is the normalized provider of the call: OpenAI and
+ * Azure OpenAI get the service tier under `openai.response.service_tier` as well.
  *
  * @internal
  */
@@ -43,60 +272,99 @@ export const writeTokens = (
   recorder: SpanRecorder,
   usage: TokenUsage,
   inputExcludesCacheByDefault: boolean,
-  into: RecordedTokens
+  into: RecordedTokens,
+  provider: string | undefined = undefined
 ): void => {
   const warn = recorder.warn
   if (typeof usage !== "object" || usage === null) {
     warn(`setTokens: ${describe(usage)} is not a record; dropped`)
     return
   }
-  const input = count("inputTokens", usage.inputTokens, warn)
-  const output = count("outputTokens", usage.outputTokens, warn)
-  const cached = count("cachedTokens", usage.cachedTokens, warn)
-  const cacheRead = count("cacheReadTokens", usage.cacheReadTokens, warn) ?? cached
-  const cacheWrite = count("cacheWriteTokens", usage.cacheWriteTokens, warn)
-  const reasoning = count("reasoningTokens", usage.reasoningTokens, warn)
   const includesCache = usage.inputIncludesCache === undefined
     ? !inputExcludesCacheByDefault
     : boolean("inputIncludesCache", usage.inputIncludesCache, warn) ?? !inputExcludesCacheByDefault
-
-  if (input !== undefined) {
-    const total = includesCache ? input : input + (cacheRead ?? 0) + (cacheWrite ?? 0)
-    // Three safe counts can add up past 2^53, where a double no longer counts every token.
-    if (total > Number.MAX_SAFE_INTEGER) {
-      warn(`inputTokens: ${input} with the cache reads and writes is too large; dropped`)
-    } else {
-      recorder.set(GenAiUsageInputTokens, total)
-      into.input = total
+  let cached: number | undefined
+  const top = readCounts(usage, "", warn, () => {
+    cached = count("cachedTokens", usage.cachedTokens, warn)
+  })
+  const readGiven = top.cacheRead !== undefined
+  top.cacheRead ??= cached
+  withCache(top, includesCache, "", warn)
+  const iterations = readIterations(usage.iterations, includesCache, warn)
+  let tokens: Counts
+  let cachedTotal: number | undefined
+  if (iterations.length > 0) {
+    tokens = sumIterations(iterations, top, warn)
+    clampParts(tokens, "", warn)
+    cachedTotal = tokens.cacheRead
+  } else {
+    tokens = top
+    // Cache reads given as `cachedTokens` are warned about under that name.
+    clampParts(tokens, "", warn, readGiven ? {} : { cacheRead: "cachedTokens" })
+    cachedTotal = tokens.cacheRead
+    // `botanu.usage.cached_tokens` is OpenAI's count as given when both are given, within the input all the same.
+    if (readGiven && cached !== undefined) {
+      const input = tokens.input
+      cachedTotal = cached
+      if (input !== undefined && cached > input) {
+        warn(`cachedTokens: ${cached} exceeds inputTokens ${input}, of which they are a part; recorded as ${input}`)
+        cachedTotal = input
+      }
     }
   }
-  if (output !== undefined) {
-    recorder.set(GenAiUsageOutputTokens, output)
-    into.output = output
+  const webSearches = count("webSearches", usage.webSearches, warn)
+  const serviceTier = optionalString("serviceTier", usage.serviceTier, warn)
+
+  if (tokens.input !== undefined) {
+    recorder.set(GenAiUsageInputTokens, tokens.input)
+    into.input = tokens.input
   }
+  if (tokens.output !== undefined) {
+    recorder.set(GenAiUsageOutputTokens, tokens.output)
+    into.output = tokens.output
+  }
+  const cacheRead = tokens.cacheRead
   if (cacheRead !== undefined && cacheRead > 0) {
     recorder.set(GenAiUsageCacheReadInputTokens, cacheRead)
     recorder.set(UsageCacheReadTokens, cacheRead)
     into.cacheRead = cacheRead
   }
+  const cacheWrite = tokens.cacheWrite
   if (cacheWrite !== undefined && cacheWrite > 0) {
     // One `gen_ai.*` name per fact: v1.41's, or the latest experimental one when the process opted in.
     recorder.set(Semconv.names.cacheWriteInputTokens, cacheWrite)
     recorder.set(UsageCacheWriteTokens, cacheWrite)
     into.cacheWrite = cacheWrite
   }
-  const cachedTotal = cached ?? cacheRead
-  if (cachedTotal !== undefined && cachedTotal > 0) {
-    recorder.set(UsageCachedTokens, cachedTotal)
-  }
+  if (cachedTotal !== undefined && cachedTotal > 0) recorder.set(UsageCachedTokens, cachedTotal)
+  const reasoning = tokens.reasoning
   if (reasoning !== undefined && reasoning > 0) {
     recorder.set(GenAiUsageReasoningOutputTokens, reasoning)
     into.reasoning = reasoning
-    if (output !== undefined && reasoning > output) {
-      warn(`reasoningTokens: ${reasoning} exceeds outputTokens ${output}, of which they are a part`)
+  }
+  for (const [key, attribute] of partAttributes) {
+    const value = tokens[key]
+    if (value !== undefined && value > 0) {
+      recorder.set(attribute, value)
+      into[key] = value
     }
   }
-  if (includesCache && input !== undefined && (cacheRead ?? 0) + (cacheWrite ?? 0) > input) {
-    warn(`inputTokens: ${input} is less than the cache reads and writes it should include`)
+  if (webSearches !== undefined && webSearches > 0) {
+    recorder.set(UsageWebSearches, webSearches)
+    into.webSearches = webSearches
+  }
+  if (serviceTier !== undefined) {
+    recorder.set(RequestServiceTier, serviceTier)
+    if (provider !== undefined && openaiTierProviders.has(provider)) {
+      recorder.set(OpenAiResponseServiceTier, serviceTier)
+    }
+    into.serviceTier = serviceTier
+  }
+  if (iterations.length > 0) recorder.set(UsageIterations, iterations.length)
+  // Iterations belong to the counts written with them: new counts without iterations leave none behind for pricing.
+  if (tokens.input !== undefined || tokens.output !== undefined) {
+    into.iterations = iterations.length > 0
+      ? iterations.map((iteration) => ({ model: iteration.model, tokens: recorded(iteration.counts) }))
+      : undefined
   }
 }

@@ -1,3 +1,4 @@
+import type { TokenCounts, UsageIteration } from "../LlmTracker.js"
 import type { ExtractedUsage, ExtractorName } from "../Usage.js"
 import { errorMessage } from "./errors.js"
 import { cut, maxListItems, maxValueChars, maxWarnings } from "./limits.js"
@@ -99,6 +100,49 @@ class Reader {
   }
 
   /**
+   * The token counts of a Gemini `*TokensDetails` list (`[{ modality, tokenCount }]`) whose modality is one of
+   * `modalities`, added up; `undefined` when the list has none of them. An entry without a count (Gemini leaves
+   * out zero counts: `{ modality: "AUDIO" }`) counts nothing.
+   */
+  modality(list: unknown, modalities: ReadonlyArray<string>, path: string): number | undefined {
+    if (list === undefined || list === null || list === unreadable) return undefined
+    if (!isList(list)) {
+      this.warn(`${path}: ${describe(list)} is not a list; ignored`)
+      return undefined
+    }
+    let total: number | undefined
+    // Gemini lists one entry per modality (five at most); the bound only keeps a hostile list cheap.
+    for (let i = 0; i < Math.min(list.length, maxListItems); i++) {
+      const item = this.get(list as unknown as Record<string, unknown>, String(i), `${path}[${i}]`)
+      if (!isRecord(item)) continue
+      const modality = this.get(item, "modality", `${path}[${i}].modality`)
+      if (typeof modality !== "string" || !modalities.includes(modality)) continue
+      const tokens = this.count(this.get(item, "tokenCount", `${path}[${i}].tokenCount`), `${path}[${i}].tokenCount`)
+      if (tokens !== undefined) total = this.sum(path, total, tokens)
+    }
+    return total
+  }
+
+  /**
+   * How many items of a list have `type` equal to `type` (the web searches of an OpenAI Responses answer), or
+   * `undefined` when there is no list or none of them. Every item is looked at: the answer is in memory already, so
+   * reading it costs what parsing it did, and a count cut at a bound would under-bill.
+   */
+  itemsOfType(list: unknown, type: string, path: string): number | undefined {
+    if (list === undefined || list === null || list === unreadable) return undefined
+    if (!isList(list)) {
+      this.warn(`${path}: ${describe(list)} is not a list; ignored`)
+      return undefined
+    }
+    let n = 0
+    for (let i = 0; i < list.length; i++) {
+      const item = this.get(list as unknown as Record<string, unknown>, String(i), `${path}[${i}]`)
+      if (isRecord(item) && this.get(item, "type", `${path}[${i}].type`) === type) n++
+    }
+    return n > 0 ? n : undefined
+  }
+
+  /**
    * The string fields `key` of the items of a list (finish reasons of choices or candidates), of its first
    * `maxListItems` items.
    */
@@ -141,15 +185,20 @@ const isList = (value: unknown): value is ReadonlyArray<unknown> => {
 
 const single = (value: string | undefined): Array<string> | undefined => value === undefined ? undefined : [value]
 
-/** Builds the result without `undefined` fields, so that it reads cleanly and spreads cleanly. */
-const result = (reader: Reader, fields: Omit<ExtractedUsage, "warnings">): ExtractedUsage => {
+/** `fields` without its `undefined` fields, so that it reads cleanly and spreads cleanly. */
+const defined = <A extends object>(fields: A): A => {
   const out: Record<string, unknown> = {}
-  for (const key of Object.keys(fields) as Array<keyof typeof fields>) {
-    if (fields[key] !== undefined) out[key] = fields[key]
+  for (const [key, value] of Object.entries(fields)) {
+    if (value !== undefined) out[key] = value
   }
-  out.warnings = reader.warnings
-  return out as unknown as ExtractedUsage
+  return out as A
 }
+
+/** Builds the result without `undefined` fields, the reader's warnings last. */
+const result = (reader: Reader, fields: Omit<ExtractedUsage, "warnings">): ExtractedUsage => ({
+  ...defined(fields),
+  warnings: reader.warnings
+})
 
 const root = (reader: Reader, response: unknown): Record<string, unknown> | undefined => {
   if (isRecord(response)) return response
@@ -192,6 +241,8 @@ const openaiChat = (response: unknown, api = "openai.chat"): ExtractedUsage => {
     !r.has(usage, "total_tokens")
   )
   const reasoning = at(completionDetails, "reasoning_tokens", "usage.completion_tokens_details.reasoning_tokens")
+  const details = (record: Record<string, unknown> | undefined, key: string, path: string) =>
+    at(record, key, `${path}.${key}`)
   const total = at(usage, "total_tokens", "usage.total_tokens")
   // xAI reports reasoning tokens beside the completion tokens rather than in them, which its total shows
   // (prompt + completion + reasoning); reasoning is billed as output, so it is added back.
@@ -204,7 +255,12 @@ const openaiChat = (response: unknown, api = "openai.chat"): ExtractedUsage => {
       : completion,
     cacheReadTokens: cacheRead,
     cacheWriteTokens: cacheWrite,
+    inputAudioTokens: details(promptDetails, "audio_tokens", "usage.prompt_tokens_details"),
+    inputImageTokens: details(promptDetails, "image_tokens", "usage.prompt_tokens_details"),
     reasoningTokens: reasoning,
+    outputAudioTokens: details(completionDetails, "audio_tokens", "usage.completion_tokens_details"),
+    outputImageTokens: details(completionDetails, "image_tokens", "usage.completion_tokens_details"),
+    serviceTier: r.string(r.get(body, "service_tier", "service_tier"), "service_tier"),
     inputIncludesCache: true,
     responseId: r.string(r.get(body, "id", "id"), "id"),
     responseModel: r.string(r.get(body, "model", "model"), "model"),
@@ -235,7 +291,10 @@ const mistralChat = (response: unknown): ExtractedUsage => {
   return openaiChat(response, "mistral.chat")
 }
 
-/** OpenAI Responses API: `input_tokens` includes cached tokens; the finish is the response's status. */
+/**
+ * OpenAI Responses API: `input_tokens` includes cached tokens; the finish is the response's status; each
+ * `web_search_call` item of `output` is a web search, billed per call.
+ */
 const openaiResponses = (response: unknown): ExtractedUsage => {
   const r = new Reader("openai.responses")
   const body = root(r, response)
@@ -263,6 +322,8 @@ const openaiResponses = (response: unknown): ExtractedUsage => {
     cacheReadTokens: at(inputDetails, "cached_tokens", "usage.input_tokens_details.cached_tokens"),
     cacheWriteTokens: at(inputDetails, "cache_write_tokens", "usage.input_tokens_details.cache_write_tokens"),
     reasoningTokens: at(outputDetails, "reasoning_tokens", "usage.output_tokens_details.reasoning_tokens"),
+    webSearches: r.itemsOfType(r.get(body, "output", "output"), "web_search_call", "output"),
+    serviceTier: r.string(r.get(body, "service_tier", "service_tier"), "service_tier"),
     inputIncludesCache: true,
     responseId: r.string(r.get(body, "id", "id"), "id"),
     responseModel: r.string(r.get(body, "model", "model"), "model"),
@@ -286,31 +347,84 @@ const openaiEmbeddings = (response: unknown): ExtractedUsage => {
 }
 
 /**
- * Anthropic Messages: `input_tokens` EXCLUDES cache reads and writes. Cache writes are recorded as one total; the
- * 5-minute / 1-hour split stands in for the total when only the split is given.
+ * The counts of one Anthropic usage record (the response's or one of its `usage.iterations`): cache writes as one
+ * total, of which `cache_creation.ephemeral_1h_input_tokens` is the 1-hour part; the 5-minute / 1-hour split stands
+ * in for the total when only the split is given.
+ */
+const anthropicCounts = (r: Reader, usage: Record<string, unknown>, path: string): TokenCounts => {
+  const at = (record: Record<string, unknown> | undefined, key: string, where: string, required = false) =>
+    r.count(r.get(record, key, `${where}.${key}`), `${where}.${key}`, required)
+  const split = r.record(r.get(usage, "cache_creation", `${path}.cache_creation`), `${path}.cache_creation`)
+  const oneHour = at(split, "ephemeral_1h_input_tokens", `${path}.cache_creation`)
+  const splitTotal = r.sum(
+    `${path}.cache_creation`,
+    at(split, "ephemeral_5m_input_tokens", `${path}.cache_creation`),
+    oneHour
+  )
+  const cacheWrite = at(usage, "cache_creation_input_tokens", path)
+  if (cacheWrite !== undefined && splitTotal !== undefined && cacheWrite !== splitTotal) {
+    r.warn(`${path}.cache_creation adds up to ${splitTotal}, not cache_creation_input_tokens ${cacheWrite}`)
+  }
+  return {
+    inputTokens: at(usage, "input_tokens", path, true),
+    outputTokens: at(usage, "output_tokens", path, true),
+    cacheReadTokens: at(usage, "cache_read_input_tokens", path),
+    cacheWriteTokens: cacheWrite ?? splitTotal,
+    cacheWrite1hTokens: oneHour
+  }
+}
+
+/**
+ * Anthropic's `usage.iterations` (compaction, advisor and sampling steps), each with its type, its model where given
+ * and its counts; `undefined` when there are none. At most `maxListItems` are read: a response has a handful.
+ */
+const anthropicIterations = (r: Reader, list: unknown): Array<UsageIteration> | undefined => {
+  if (list === undefined || list === null || list === unreadable) return undefined
+  if (!isList(list)) {
+    r.warn(`usage.iterations: ${describe(list)} is not a list; ignored`)
+    return undefined
+  }
+  if (list.length > maxListItems) {
+    r.warn(`usage.iterations: a list of ${list.length} items; the first ${maxListItems} are read`)
+  }
+  const out: Array<UsageIteration> = []
+  for (let i = 0; i < Math.min(list.length, maxListItems); i++) {
+    const path = `usage.iterations[${i}]`
+    const item = r.record(r.get(list as unknown as Record<string, unknown>, String(i), path), path, true)
+    if (item === undefined) continue
+    out.push(defined({
+      type: r.reason(r.get(item, "type", `${path}.type`), `${path}.type`),
+      model: r.string(r.get(item, "model", `${path}.model`), `${path}.model`),
+      ...anthropicCounts(r, item, path)
+    }))
+  }
+  return out.length > 0 ? out : undefined
+}
+
+/**
+ * Anthropic Messages: `input_tokens` EXCLUDES cache reads and writes. Thinking tokens
+ * (`output_tokens_details.thinking_tokens`) are the reasoning part of the output. With `usage.iterations`, the
+ * top-level counts leave out the compaction and advisor steps, which are billed too: the iterations are handed on,
+ * and the call's totals are their sums (see `LlmTracker.TokenUsage`).
  */
 const anthropicMessages = (response: unknown): ExtractedUsage => {
   const r = new Reader("anthropic.messages")
   const body = root(r, response)
   if (body === undefined) return result(r, {})
   const usage = r.record(r.get(body, "usage", "usage"), "usage", true)
-  const at = (record: Record<string, unknown> | undefined, key: string, path: string, required = false) =>
-    r.count(r.get(record, key, path), path, required)
-  const split = r.record(r.get(usage, "cache_creation", "usage.cache_creation"), "usage.cache_creation")
-  const splitTotal = r.sum(
-    "usage.cache_creation",
-    at(split, "ephemeral_5m_input_tokens", "usage.cache_creation.ephemeral_5m_input_tokens"),
-    at(split, "ephemeral_1h_input_tokens", "usage.cache_creation.ephemeral_1h_input_tokens")
+  const at = (record: Record<string, unknown> | undefined, key: string, path: string) =>
+    r.count(r.get(record, key, path), path)
+  const tools = r.record(r.get(usage, "server_tool_use", "usage.server_tool_use"), "usage.server_tool_use")
+  const outputDetails = r.record(
+    r.get(usage, "output_tokens_details", "usage.output_tokens_details"),
+    "usage.output_tokens_details"
   )
-  const cacheWrite = at(usage, "cache_creation_input_tokens", "usage.cache_creation_input_tokens")
-  if (cacheWrite !== undefined && splitTotal !== undefined && cacheWrite !== splitTotal) {
-    r.warn(`usage.cache_creation adds up to ${splitTotal}, not cache_creation_input_tokens ${cacheWrite}`)
-  }
   return result(r, {
-    inputTokens: usage === undefined ? undefined : at(usage, "input_tokens", "usage.input_tokens", true),
-    outputTokens: usage === undefined ? undefined : at(usage, "output_tokens", "usage.output_tokens", true),
-    cacheReadTokens: at(usage, "cache_read_input_tokens", "usage.cache_read_input_tokens"),
-    cacheWriteTokens: cacheWrite ?? splitTotal,
+    ...(usage === undefined ? {} : anthropicCounts(r, usage, "usage")),
+    reasoningTokens: at(outputDetails, "thinking_tokens", "usage.output_tokens_details.thinking_tokens"),
+    webSearches: at(tools, "web_search_requests", "usage.server_tool_use.web_search_requests"),
+    serviceTier: r.string(r.get(usage, "service_tier", "usage.service_tier"), "usage.service_tier"),
+    iterations: anthropicIterations(r, r.get(usage, "iterations", "usage.iterations")),
     inputIncludesCache: false,
     responseId: r.string(r.get(body, "id", "id"), "id"),
     responseModel: r.string(r.get(body, "model", "model"), "model"),
@@ -342,10 +456,17 @@ const bedrockConverse = (response: unknown): ExtractedUsage => {
   })
 }
 
+// Gemini's modalities, as its `*TokensDetails` name them. A PDF's pages are billed as images (and reported as
+// `DOCUMENT`): counted as image, as the genai-prices catalogue does. Video has no rate of its own here.
+const audio: ReadonlyArray<string> = ["AUDIO"]
+const image: ReadonlyArray<string> = ["IMAGE", "DOCUMENT"]
+
 /**
  * Gemini API and Vertex AI `generateContent`: `promptTokenCount` includes `cachedContentTokenCount`; thoughts are
  * billed as output but reported beside `candidatesTokenCount`, so output = candidates + thoughts; tokens of
  * tool-use prompts (grounding results fed back to the model) are billed as input and reported beside the prompt.
+ * The audio and image parts come from the details by modality: the prompt's (its cached tokens included), the
+ * cache's and the candidates'.
  */
 const gemini = (response: unknown): ExtractedUsage => {
   const r = new Reader("gemini")
@@ -363,13 +484,29 @@ const gemini = (response: unknown): ExtractedUsage => {
     ? (prompt !== undefined ? 0 : undefined)
     : r.sum("usageMetadata.candidatesTokenCount + thoughtsTokenCount", candidates, thoughts)
   if (usage !== undefined && prompt === undefined) r.warn("usageMetadata.promptTokenCount is missing")
+  const byModality = (key: string, modalities: ReadonlyArray<string>) =>
+    r.modality(r.get(usage, key, `usageMetadata.${key}`), modalities, `usageMetadata.${key}`)
+  // The tool-use prompt is input too, so its audio and images are the input's.
+  const inputOf = (modalities: ReadonlyArray<string>) => {
+    const inPrompt = byModality("promptTokensDetails", modalities)
+    const inToolUse = byModality("toolUsePromptTokensDetails", modalities)
+    return inPrompt === undefined && inToolUse === undefined
+      ? undefined
+      : r.sum("usageMetadata.promptTokensDetails + toolUsePromptTokensDetails", inPrompt, inToolUse)
+  }
   return result(r, {
     inputTokens: prompt === undefined
       ? undefined
       : r.sum("usageMetadata.promptTokenCount + toolUsePromptTokenCount", prompt, toolUse),
     outputTokens: output,
     cacheReadTokens: at("cachedContentTokenCount"),
+    inputAudioTokens: inputOf(audio),
+    cacheReadAudioTokens: byModality("cacheTokensDetails", audio),
+    inputImageTokens: inputOf(image),
+    cacheReadImageTokens: byModality("cacheTokensDetails", image),
     reasoningTokens: thoughts,
+    outputAudioTokens: byModality("candidatesTokensDetails", audio),
+    outputImageTokens: byModality("candidatesTokensDetails", image),
     inputIncludesCache: true,
     responseId: r.string(r.get(body, "responseId", "responseId"), "responseId"),
     responseModel: r.string(r.get(body, "modelVersion", "modelVersion"), "modelVersion"),
@@ -378,8 +515,10 @@ const gemini = (response: unknown): ExtractedUsage => {
 }
 
 /**
- * Cohere v2 chat: `usage.billed_units` is what is billed (and priced); `usage.tokens` counts the whole prompt
- * template too and is used only when billed units are absent. The response does not name the model.
+ * Cohere v2 chat: `usage.billed_units` is what is billed, and what is priced: no cache reads are recorded beside
+ * it, since `usage.cached_tokens` counts tokens of `usage.tokens` (the whole prompt template, often several times
+ * the billed input) and would otherwise be a cache read larger than the input it belongs to. `usage.tokens`, and
+ * its cached tokens, are read only when billed units are absent. The response does not name the model.
  */
 const cohereChat = (response: unknown): ExtractedUsage => {
   const r = new Reader("cohere.chat")
@@ -387,7 +526,7 @@ const cohereChat = (response: unknown): ExtractedUsage => {
   if (body === undefined) return result(r, {})
   const usage = r.record(r.get(body, "usage", "usage"), "usage", true)
   const billed = r.record(r.get(usage, "billed_units", "usage.billed_units"), "usage.billed_units")
-  const tokens = r.record(r.get(usage, "tokens", "usage.tokens"), "usage.tokens")
+  const tokens = billed === undefined ? r.record(r.get(usage, "tokens", "usage.tokens"), "usage.tokens") : undefined
   const source = billed ?? tokens
   const path = billed !== undefined ? "usage.billed_units" : "usage.tokens"
   const at = (key: string, required = false) =>
@@ -396,7 +535,9 @@ const cohereChat = (response: unknown): ExtractedUsage => {
   return result(r, {
     inputTokens: source === undefined ? undefined : at("input_tokens", true),
     outputTokens: source === undefined ? undefined : at("output_tokens"),
-    cacheReadTokens: r.count(r.get(usage, "cached_tokens", "usage.cached_tokens"), "usage.cached_tokens"),
+    cacheReadTokens: tokens === undefined
+      ? undefined
+      : r.count(r.get(usage, "cached_tokens", "usage.cached_tokens"), "usage.cached_tokens"),
     inputIncludesCache: true,
     responseId: r.string(r.get(body, "id", "id"), "id"),
     finishReasons: single(r.reason(r.get(body, "finish_reason", "finish_reason"), "finish_reason"))
@@ -483,13 +624,55 @@ export const auto = (response: unknown): ExtractedUsage => {
   }
 }
 
-const countFields = ["inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens", "reasoningTokens"] as const
+/** The counts of `TokenCounts`, which a usage record and each of its iterations may carry. */
+const tokenFields = [
+  "inputTokens",
+  "outputTokens",
+  "cacheReadTokens",
+  "cacheWriteTokens",
+  "cacheWrite1hTokens",
+  "inputAudioTokens",
+  "cacheReadAudioTokens",
+  "inputImageTokens",
+  "cacheReadImageTokens",
+  "reasoningTokens",
+  "outputAudioTokens",
+  "outputImageTokens"
+] as const satisfies ReadonlyArray<keyof TokenCounts>
+
+/** The iterations an extractor of the app's returned, each made clean like the counts beside them. */
+const cleanIterations = (r: Reader, list: unknown): Array<UsageIteration> | undefined => {
+  if (list === undefined || list === null || list === unreadable) return undefined
+  if (!isList(list)) {
+    r.warn(`iterations: ${describe(list)} is not a list; dropped`)
+    return undefined
+  }
+  if (list.length > maxListItems) {
+    r.warn(`iterations: a list of ${list.length} items; the first ${maxListItems} are read`)
+  }
+  const out: Array<UsageIteration> = []
+  for (let i = 0; i < Math.min(list.length, maxListItems); i++) {
+    const path = `iterations[${i}]`
+    const item = r.record(r.get(list as unknown as Record<string, unknown>, String(i), path), path, true)
+    if (item === undefined) continue
+    const fields: { -readonly [K in keyof UsageIteration]: UsageIteration[K] } = {
+      type: r.reason(r.get(item, "type", `${path}.type`), `${path}.type`),
+      model: r.string(r.get(item, "model", `${path}.model`), `${path}.model`)
+    }
+    for (const field of tokenFields) {
+      fields[field] = r.count(r.get(item, field, `${path}.${field}`), `${path}.${field}`)
+    }
+    out.push(defined(fields))
+  }
+  return out.length > 0 ? out : undefined
+}
 
 /**
  * What an extractor of the app's returned, made as clean as what the built-in ones return: each field read guarded,
- * counts through `count` (a fraction rounded, anything else dropped), ids and the model through `optionalString`,
- * finish reasons through `strings`, each with a warning prefixed `usage (<name>)`; its own warning lines are kept
- * (strings only), first, and all of them are bounded.
+ * counts through `count` (a fraction rounded, anything else dropped), ids, the model and the service tier through
+ * `optionalString`, finish reasons through `strings`, iterations each like the counts (at most `maxListItems`), each
+ * with a warning prefixed `usage (<name>)`; its own warning lines are kept (strings only), first, and all of them
+ * are bounded.
  *
  * @internal
  */
@@ -507,7 +690,10 @@ export const clean = (extracted: unknown, name: string): ExtractedUsage => {
     }
   }
   const fields: { -readonly [K in keyof ExtractedUsage]: ExtractedUsage[K] } = {}
-  for (const field of countFields) fields[field] = r.count(r.get(extracted, field, field), field)
+  for (const field of tokenFields) fields[field] = r.count(r.get(extracted, field, field), field)
+  fields.webSearches = r.count(r.get(extracted, "webSearches", "webSearches"), "webSearches")
+  fields.serviceTier = r.string(r.get(extracted, "serviceTier", "serviceTier"), "serviceTier")
+  fields.iterations = cleanIterations(r, r.get(extracted, "iterations", "iterations"))
   const includesCache = r.get(extracted, "inputIncludesCache", "inputIncludesCache")
   if (includesCache !== undefined && includesCache !== null && includesCache !== unreadable) {
     fields.inputIncludesCache = boolean("inputIncludesCache", includesCache, r.warn)
