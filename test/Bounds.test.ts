@@ -423,7 +423,10 @@ describe("the README's Limits table", () => {
     assert.strictEqual(row("\"no price known\""), `${n(Limits.maxWarnedModels)} models`)
     assert.strictEqual(row("keys of their own"), n(Limits.maxLedgerKeys))
     assert.strictEqual(row("a custom price"), `${n(Limits.maxPricePerMillion)} USD per million tokens`)
-    assert.strictEqual(row("a custom fee"), `${n(Limits.maxPricePerThousand)} USD per thousand requests or web searches`)
+    assert.strictEqual(
+      row("a custom fee"),
+      `${n(Limits.maxPricePerThousand)} USD per thousand requests or web searches`
+    )
     assert.include(section, `${Limits.sdkAttributeCountLimit} attributes`)
     assert.include(section, `${n(Limits.sdkAttributeValueLengthLimit)}\ncharacters`)
   })
