@@ -18,7 +18,7 @@ import {
 import type { Cost, CostStatus as Status, PricedUsage, Pricing } from "../Pricing.js"
 import { errorMessage } from "./errors.js"
 import { cut, maxNameChars, maxWarnedModels } from "./limits.js"
-import { hasAmounts, invalidCost, isUnpriced, recordable, toUsd } from "./pricing.js"
+import { hasAmounts, invalidCost, isMadeHere, isUnpriced, recordable, toUsd } from "./pricing.js"
 import type { SpanRecorder } from "./spanRecorder.js"
 import type { RecordedTokens } from "./tokens.js"
 
@@ -55,7 +55,9 @@ const priceOnce = (
   timestamp: number
 ): Cost => {
   try {
-    return recordable(pricing.price({ provider, model, timestamp, usage }))
+    const cost = pricing.price({ provider, model, timestamp, usage })
+    // A service of the app's own is held to what a cost is; the library's own answer costs by construction.
+    return isMadeHere(pricing) ? cost : recordable(cost)
   } catch (e) {
     return invalidCost(`the pricing failed (${errorMessage(e)})`)
   }

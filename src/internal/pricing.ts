@@ -266,6 +266,15 @@ const memoCapacity = 10_000
 const notFound: unique symbol = Symbol("notFound")
 
 /**
+ * The pricing services this module made, whose answers are costs by construction: `recordable` need not check
+ * them on every call. A custom service is one only when what it falls back to is.
+ */
+const madeHere = new WeakSet<Pricing.Pricing.Service>()
+
+/** @internal */
+export const isMadeHere = (service: Pricing.Pricing.Service): boolean => madeHere.has(service)
+
+/**
  * The catalogue as a pricing service, with its own memo.
  *
  * @internal
@@ -274,7 +283,7 @@ export const makeCatalogue = (): Pricing.Pricing.Service => {
   const memo = new Memo<Schedule | typeof notFound>(memoCapacity)
   const find = (provider: string, model: string): Schedule | typeof notFound =>
     typeof provider === "string" && typeof model === "string" ? lookup(provider, model) ?? notFound : notFound
-  return {
+  const service: Pricing.Pricing.Service = {
     price: (request) => {
       try {
         const schedule = memo.get(request.provider, request.model, find)
@@ -286,6 +295,8 @@ export const makeCatalogue = (): Pricing.Pricing.Service => {
       }
     }
   }
+  madeHere.add(service)
+  return service
 }
 
 /** @internal */
@@ -674,6 +685,7 @@ export const buildCustom = (
       }
     }
   }
+  if (madeHere.has(fallback)) madeHere.add(service)
   return { service, problems }
 }
 

@@ -114,7 +114,9 @@ const readCounts = (record: TokenCounts, prefix: string, warn: Warn, beforeCache
   const out = {} as Counts
   for (const [key, field] of countFields) {
     if (key === "cacheRead") beforeCacheReads?.()
-    out[key] = count(prefix + field, record[field], warn)
+    // Most fields are absent on most calls: they cost a read, not a name built for a warning.
+    const value = record[field]
+    out[key] = value === undefined ? undefined : count(prefix + field, value, warn)
   }
   return out
 }
@@ -141,44 +143,53 @@ const withCache = (counts: Counts, includesCache: boolean, prefix: string, warn:
  * never more than what was billed, and what is left at the whole's rate is never negative. A part that does not fit
  * is clamped to what its whole leaves, with a warning. A whole that is not known checks nothing.
  */
+/** Fits `part` into what `whole` leaves beside the `besides` parts; allocates only when it does not fit. */
+const fit = (
+  counts: Counts,
+  prefix: string,
+  warn: Warn,
+  rename: Partial<Record<CountKey, string>> | undefined,
+  part: CountKey,
+  whole: CountKey,
+  ...besides: ReadonlyArray<CountKey>
+): void => {
+  const value = counts[part]
+  const of = counts[whole]
+  if (value === undefined || of === undefined) return
+  let limit = of
+  for (const key of besides) {
+    const other = counts[key]
+    if (other !== undefined && other > 0) limit -= other
+  }
+  limit = Math.max(0, limit)
+  if (value <= limit) return
+  const nameOf = (key: CountKey): string => rename?.[key] ?? names[key]
+  const less = besides.filter((key) => (counts[key] ?? 0) > 0).map((key) => `${nameOf(key)} ${counts[key]}`)
+  const wholeText = less.length === 0 ? `${nameOf(whole)} ${of}` : `${nameOf(whole)} ${of} less ${less.join(" and ")}`
+  warn(`${prefix}${nameOf(part)}: ${value} exceeds ${wholeText}, of which they are a part; recorded as ${limit}`)
+  counts[part] = limit
+}
+
+const cachedTokensName: Partial<Record<CountKey, string>> = { cacheRead: "cachedTokens" }
+
 const clampParts = (
   counts: Counts,
   prefix: string,
   warn: Warn,
-  rename: Partial<Record<CountKey, string>> = {}
+  rename?: Partial<Record<CountKey, string>>
 ): void => {
-  const nameOf = (key: CountKey): string => rename[key] ?? names[key]
-  const fit = (part: CountKey, whole: CountKey, ...besides: ReadonlyArray<CountKey>) => {
-    const value = counts[part]
-    const of = counts[whole]
-    if (value === undefined || of === undefined) return
-    let limit = of
-    const less: Array<string> = []
-    for (const key of besides) {
-      const other = counts[key]
-      if (other !== undefined && other > 0) {
-        limit -= other
-        less.push(`${nameOf(key)} ${other}`)
-      }
-    }
-    limit = Math.max(0, limit)
-    if (value <= limit) return
-    const wholeText = less.length === 0 ? `${nameOf(whole)} ${of}` : `${nameOf(whole)} ${of} less ${less.join(" and ")}`
-    warn(`${prefix}${nameOf(part)}: ${value} exceeds ${wholeText}, of which they are a part; recorded as ${limit}`)
-    counts[part] = limit
-  }
-  fit("cacheRead", "input")
-  fit("cacheWrite", "input", "cacheRead")
-  fit("cacheWrite1h", "cacheWrite")
-  fit("inputAudio", "input")
-  fit("inputImage", "input", "inputAudio")
-  fit("cacheReadAudio", "cacheRead")
-  fit("cacheReadAudio", "inputAudio")
-  fit("cacheReadImage", "cacheRead", "cacheReadAudio")
-  fit("cacheReadImage", "inputImage")
-  fit("reasoning", "output")
-  fit("outputAudio", "output", "reasoning")
-  fit("outputImage", "output", "reasoning", "outputAudio")
+  fit(counts, prefix, warn, rename, "cacheRead", "input")
+  fit(counts, prefix, warn, rename, "cacheWrite", "input", "cacheRead")
+  fit(counts, prefix, warn, rename, "cacheWrite1h", "cacheWrite")
+  fit(counts, prefix, warn, rename, "inputAudio", "input")
+  fit(counts, prefix, warn, rename, "inputImage", "input", "inputAudio")
+  fit(counts, prefix, warn, rename, "cacheReadAudio", "cacheRead")
+  fit(counts, prefix, warn, rename, "cacheReadAudio", "inputAudio")
+  fit(counts, prefix, warn, rename, "cacheReadImage", "cacheRead", "cacheReadAudio")
+  fit(counts, prefix, warn, rename, "cacheReadImage", "inputImage")
+  fit(counts, prefix, warn, rename, "reasoning", "output")
+  fit(counts, prefix, warn, rename, "outputAudio", "output", "reasoning")
+  fit(counts, prefix, warn, rename, "outputImage", "output", "reasoning", "outputAudio")
 }
 
 const names: Readonly<Record<CountKey, string>> = Object.fromEntries(countFields) as Record<CountKey, string>
@@ -300,7 +311,7 @@ export const writeTokens = (
   } else {
     tokens = top
     // Cache reads given as `cachedTokens` are warned about under that name.
-    clampParts(tokens, "", warn, readGiven ? {} : { cacheRead: "cachedTokens" })
+    clampParts(tokens, "", warn, readGiven ? undefined : cachedTokensName)
     cachedTotal = tokens.cacheRead
     // `botanu.usage.cached_tokens` is OpenAI's count as given when both are given, within the input all the same.
     if (readGiven && cached !== undefined) {
