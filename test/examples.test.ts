@@ -7,6 +7,7 @@ import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import * as agentToolLoop from "../examples/agent-tool-loop.js"
 import * as costAndCustomPrices from "../examples/cost-and-custom-prices.js"
+import * as effectAi from "../examples/effect-ai.js"
 import * as exportingToACollector from "../examples/exporting-to-a-collector.js"
 import * as propagateToOwnServices from "../examples/propagate-to-own-services.js"
 import * as quickstart from "../examples/quickstart.js"
@@ -362,5 +363,45 @@ describe("examples/propagate-to-own-services.ts", () => {
       assert.include(stdout, "botanu.customer_id=acme-corp")
       assert.include(stdout, "your own service continued the run of customer acme-corp")
       assert.match(stdout, /a third-party API \(127\.0\.0\.1:\d+\) received baggage: none/)
+    }))
+})
+
+describe("examples/effect-ai.ts", () => {
+  it.live("a two-turn @effect/ai Chat: two chat spans, the tool call beside the first, the run adding them up", () =>
+    Effect.gen(function*() {
+      const reply = yield* effectAi.program
+      assert.strictEqual(reply, "Your order A-1002 has shipped.")
+      const spans = yield* TrackingTest.finishedSpans
+      const run = onlySpanNamed(spans, "botanu.run/support_ticket")
+      const turns = spans.filter((span) => span.name === "Chat.generateText")
+      const chats = spans.filter((span) => span.name === "chat gpt-4o-mini")
+      const tool = onlySpanNamed(spans, "execute_tool look_up_order")
+      assert.strictEqual(turns.length, 2)
+      assert.strictEqual(chats.length, 2)
+      for (const turn of turns) assert.strictEqual(turn.parentSpanContext?.spanId, run.spanContext().spanId)
+      assert.strictEqual(chats[0].parentSpanContext?.spanId, turns[0].spanContext().spanId)
+      assert.strictEqual(tool.parentSpanContext?.spanId, turns[0].spanContext().spanId)
+      assert.strictEqual(chats[1].parentSpanContext?.spanId, turns[1].spanContext().spanId)
+      assert.strictEqual(chats[0].kind, SpanKind.CLIENT)
+      assert.strictEqual(tool.attributes["gen_ai.tool.call.id"], "call_a1002")
+      assert.deepStrictEqual(chats.map((span) => span.attributes["gen_ai.usage.input_tokens"]), [1420, 1480])
+      assert.deepStrictEqual(chats.map((span) => span.attributes["gen_ai.response.finish_reasons"]), [
+        ["tool-calls"],
+        ["stop"]
+      ])
+      assert.strictEqual(run.attributes["botanu.run.llm_calls"], 2)
+      assert.strictEqual(run.attributes["botanu.run.tool_calls"], 1)
+      assert.strictEqual(run.attributes["botanu.run.input_tokens"], 2900)
+    }).pipe(Effect.provide(TrackingTest.layer)))
+
+  it.live("runs as a script, exits 0 and prints the chat and tool spans under the run", () =>
+    Effect.gen(function*() {
+      const { code, stderr, stdout } = yield* runExample("examples/effect-ai.ts")
+      assert.strictEqual(code, 0, stderr)
+      assert.include(stdout, "▸ botanu.run/support_ticket")
+      assert.include(stdout, "▸ chat gpt-4o-mini")
+      assert.include(stdout, "▸ execute_tool look_up_order")
+      assert.include(stdout, "gen_ai.tool.call.id=call_a1002")
+      assert.include(stdout, "reply: Your order A-1002 has shipped.")
     }))
 })

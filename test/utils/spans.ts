@@ -16,3 +16,11 @@ export const exceptionEvents = (span: ReadableSpan) => span.events.filter((event
 
 export const warningsOf = (span: ReadableSpan): Array<string> =>
   (span.attributes["botanu.tracking.warnings"] as Array<string> | undefined) ?? []
+
+/** The span's parent among `spans`, or `undefined` for a root (or a parent not among them). */
+export const parentOf = (spans: ReadonlyArray<ReadableSpan>, span: ReadableSpan): ReadableSpan | undefined =>
+  spans.find((candidate) => candidate.spanContext().spanId === span.parentSpanContext?.spanId)
+
+/** The names of the span's children among `spans`, in the order they ended. */
+export const childNames = (spans: ReadonlyArray<ReadableSpan>, span: ReadableSpan): Array<string> =>
+  spans.filter((child) => child.parentSpanContext?.spanId === span.spanContext().spanId).map((child) => child.name)
