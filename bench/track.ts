@@ -13,9 +13,18 @@
  * distinct model names (as an app that takes model names from its callers would make), and the series each metric
  * has after them in Effect's registry, which keeps every series it is given: bounded at 2,000 per metric.
  *
+ * Then, in rounds of their own: 5. an @effect/ai `generateText` (a LanguageModel answering at once with a response's
+ * parts: metadata, text, finish with usage), untracked, against 6. the same call through `EffectAi.make`'s
+ * decorated service (the call's span, usage read from the finish part, metrics and cost).
+ *
+ * Then, in rounds of their own: 7. call 3 enforced (`Budget.enforce`) under `Budget.layer` with the memory store and a
+ * hard global day limit it never reaches (the check before the call, the spend added after it), against call 3
+ * without a budget, and call 3 under the layer but not enforced (the share of the layer's listener alone).
+ *
  * Run: `npm run bench` (full) or `npm run bench -- --short` (CI: checks that it completes, not its timing). The
  * script and the library are compiled with tsc first, so that what is timed is the JavaScript users run.
  */
+import * as LanguageModel from "@effect/ai/LanguageModel"
 import { type Attributes, SpanKind } from "@opentelemetry/api"
 import { ExportResultCode } from "@opentelemetry/core"
 import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics"
@@ -26,7 +35,8 @@ import {
   type SpanExporter
 } from "@opentelemetry/sdk-trace-base"
 import { Effect, Layer, Logger, LogLevel, ManagedRuntime, Metric } from "effect"
-import { LlmTracker, Metrics, Pricing, Tracking, TrackingTest, trackLlmCall } from "../src/index.js"
+import * as EffectAi from "../src/EffectAi.js"
+import { Budget, LlmTracker, Metrics, Pricing, Tracking, TrackingTest, trackLlmCall } from "../src/index.js"
 
 const short = process.argv.includes("--short")
 const calls = short ? 2_000 : 20_000
@@ -145,8 +155,40 @@ const sdkCall = () => {
   return r
 }
 
+// --- 5. and 6. an @effect/ai call, untracked and tracked ---------------------------------------------------------
+// A provider that answers at once, with the parts @effect/ai-openai makes of a Responses API answer.
+const aiParts = [
+  { type: "response-metadata", id: response.id, modelId: response.model, timestamp: "2025-03-08T23:29:02.000Z" },
+  { type: "text", text: "Paris." },
+  {
+    type: "finish",
+    reason: "stop",
+    usage: { inputTokens: 120, outputTokens: 48, totalTokens: 168, reasoningTokens: 0, cachedInputTokens: 0 }
+  }
+] as const
+const aiModel = LanguageModel.make({
+  generateText: () => Effect.succeed(aiParts as unknown as Array<never>),
+  streamText: () => Effect.die("not benchmarked") as never
+})
+const aiCalls = (inner: LanguageModel.Service) =>
+  Effect.map(
+    EffectAi.make({ model: "gpt-4", provider: "openai" }).pipe(
+      Effect.provideService(LanguageModel.LanguageModel, inner)
+    ),
+    (tracked) => ({
+      untracked: inner.generateText({ prompt: "Capital of France?" }),
+      tracked: tracked.generateText({ prompt: "Capital of France?" })
+    })
+  )
+
 // --- measuring -----------------------------------------------------------------------------------------------
 const heapModelNames = Array.from({ length: heapModels }, (_, i) => `model-${i}`)
+
+// --- 7. enforced with the memory store --------------------------------------------------------------------------
+const enforced = tracked.pipe(Budget.enforce)
+// Provided around each timed loop (built once per loop): its listener sees that loop's calls only, so that the other
+// scenarios run without it.
+const budgetLayer = Budget.layer({ limits: [{ scope: "global", amount: 1_000_000_000, window: "day" }] })
 
 const runtime = ManagedRuntime.make(Layer.merge(
   Tracking.layerSdk({
@@ -168,9 +210,16 @@ const loop = <A, E>(effect: Effect.Effect<A, E>, n: number) =>
     for (let i = 0; i < n; i++) yield* effect
   })
 
-const microsPerCall = async <A, E>(effect: Effect.Effect<A, E>): Promise<number> => {
+const microsPerCall = async <A, E>(effect: Effect.Effect<A, E>, n: number = calls): Promise<number> => {
   const start = process.hrtime.bigint()
-  await runtime.runPromise(loop(effect, calls))
+  await runtime.runPromise(loop(effect, n))
+  return Number(process.hrtime.bigint() - start) / 1e3 / n
+}
+
+/** As `microsPerCall`, under a fresh `Budget.layer` (its build, a map and a listener, timed too: once per loop). */
+const microsPerBudgetCall = async <A, E>(effect: Effect.Effect<A, E>): Promise<number> => {
+  const start = process.hrtime.bigint()
+  await runtime.runPromise(Effect.provide(loop(effect, calls), budgetLayer))
   return Number(process.hrtime.bigint() - start) / 1e3 / calls
 }
 
@@ -259,11 +308,53 @@ const main = async () => {
   const leakMiddle = heapAfterGc()
   await leak(leakModels / 2, leakModels)
   const leakAfter = heapAfterGc()
-  const seriesByMetric = new Map(Array.from(Metrics.units.keys(), (name) => [name, 0]))
+  // The metrics this line has always listed: the budget metrics (scenario 7) have a series or two, no bound to show.
+  const seriesByMetric = new Map(
+    Array.from(Metrics.units.keys()).filter((name) => !name.startsWith("botanu.budget.")).map((name) => [name, 0])
+  )
   for (const { metricKey } of Metric.unsafeSnapshot()) {
     const count = seriesByMetric.get(metricKey.name)
     if (count !== undefined) seriesByMetric.set(metricKey.name, count + 1)
   }
+  // An @effect/ai call takes some hundred µs of its own (it decodes every part with its schemas): fewer calls a round.
+  const aiPerRound = Math.ceil(calls / 10)
+  const ai = await runtime.runPromise(Effect.flatMap(aiModel, aiCalls))
+  await runtime.runPromise(loop(Effect.all([ai.untracked, ai.tracked]), aiPerRound))
+  const aiResults: Record<"untracked" | "tracked", Array<number>> = { untracked: [], tracked: [] }
+  const aiTrackedOverUntracked: Array<number> = []
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      aiResults.untracked.push(await microsPerCall(ai.untracked, aiPerRound))
+      aiResults.tracked.push(await microsPerCall(ai.tracked, aiPerRound))
+    } else {
+      aiResults.tracked.push(await microsPerCall(ai.tracked, aiPerRound))
+      aiResults.untracked.push(await microsPerCall(ai.untracked, aiPerRound))
+    }
+    aiTrackedOverUntracked.push(aiResults.tracked[round] / aiResults.untracked[round])
+  }
+  const aiUs = { untracked: median(aiResults.untracked), tracked: median(aiResults.tracked) }
+
+  const budgetResults: Record<"tracked" | "listened" | "enforced", Array<number>> = {
+    tracked: [],
+    listened: [],
+    enforced: []
+  }
+  const enforcedOverTracked: Array<number> = []
+  const listenedOverTracked: Array<number> = []
+  await runtime.runPromise(Effect.provide(loop(Effect.all([enforced, tracked]), Math.ceil(calls / 5)), budgetLayer))
+  for (let round = 0; round < rounds; round++) {
+    const order = ["tracked", "listened", "enforced"] as const
+    for (const name of round % 2 === 0 ? order : [...order].reverse()) {
+      budgetResults[name].push(
+        name === "tracked"
+          ? await microsPerCall(tracked)
+          : await microsPerBudgetCall(name === "enforced" ? enforced : tracked)
+      )
+    }
+    enforcedOverTracked.push(budgetResults.enforced[round] / budgetResults.tracked[round])
+    listenedOverTracked.push(budgetResults.listened[round] / budgetResults.tracked[round])
+  }
+
   await runtime.dispose()
   await sdkTracerProvider.shutdown()
   await sdkMeterProvider.shutdown()
@@ -290,6 +381,23 @@ const main = async () => {
     } MiB)${short ? ` [short mode: ${leakModels} names, not 50000]` : ""}`,
     `series per metric after them (cap 2000): ${
       Array.from(seriesByMetric, ([name, count]) => `${name} ${count}`).join(", ")
+    }`,
+    `@effect/ai calls per scenario: ${aiPerRound} x ${rounds} rounds, alternating order (medians)`,
+    `5. @effect/ai generateText        ${aiUs.untracked.toFixed(3)} µs/call`,
+    `6. the same, EffectAi-tracked     ${aiUs.tracked.toFixed(3)} µs/call`,
+    `ratio 6/5                         ${median(aiTrackedOverUntracked).toFixed(2)} (median of per-round ratios; ${
+      Math.min(...aiTrackedOverUntracked).toFixed(2)
+    } to ${Math.max(...aiTrackedOverUntracked).toFixed(2)}), tracking adds ${
+      (aiUs.tracked - aiUs.untracked).toFixed(1)
+    } µs/call`,
+    `budget calls per scenario: ${calls} x ${rounds} rounds, alternating order (medians)`,
+    `7. 3 + Budget.enforce (memory)    ${median(budgetResults.enforced).toFixed(3)} µs/call (3 in these rounds: ${
+      median(budgetResults.tracked).toFixed(3)
+    } µs/call)`,
+    `ratio 7/3                         ${median(enforcedOverTracked).toFixed(2)} (median of per-round ratios; ${
+      Math.min(...enforcedOverTracked).toFixed(2)
+    } to ${Math.max(...enforcedOverTracked).toFixed(2)}); 3 under Budget.layer, not enforced: ${
+      median(listenedOverTracked).toFixed(2)
     }`
   ]
   process.stdout.write(`${lines.join("\n")}\n`)

@@ -8,12 +8,15 @@
  * - `refund_request`: check eligibility (OpenAI o3-mini, a reasoning model), issue the refund (a tool call that
  *   refuses amounts above the automatic limit), confirm (Anthropic Claude Haiku); outcome `success` or `failed`.
  *
- * Every call is tracked; cost lands in a `CostLedger` that the report reads.
+ * Every call is tracked; cost lands in a `CostLedger` that the report reads. Every LLM call is also checked against
+ * the customers' budgets before it starts (`Budget.enforce`): each customer has a soft daily budget, and initech, on a
+ * trial plan, a hard one, which its second ticket finds used up.
  */
 import type Anthropic from "@anthropic-ai/sdk"
-import { Data, Duration, Effect, Schedule } from "effect"
+import { Data, Duration, Effect, Layer, Schedule } from "effect"
 import type OpenAI from "openai"
 import {
+  Budget,
   CostLedger,
   emitOutcome,
   fallbackTracked,
@@ -42,6 +45,9 @@ export class ProviderError extends Data.TaggedError("ProviderError")<{
 }> {}
 
 export type LlmError = RateLimited | ProviderError
+
+/** What an LLM call of the app can fail with: the provider's errors, and the budget's refusals. */
+export type CallError = LlmError | Budget.BudgetExceeded | Budget.BudgetUnavailable
 
 export class RefundLimitExceeded extends Data.TaggedError("RefundLimitExceeded")<{
   readonly amount: number
@@ -152,6 +158,22 @@ export const tickets: ReadonlyArray<Ticket> = [
 /** Above this a refund needs a human: the tool refuses it. */
 const automaticRefundLimit = 500
 
+// --- the budgets ----------------------------------------------------------------------------------------------------
+
+/** The trial customer, whose hard daily budget is small. */
+export const trialCustomer = "initech"
+
+/**
+ * Every customer has a soft daily budget (a warning and a span event once reached, nothing refused); the trial
+ * customer also has a hard one: once reached, its calls are refused before they start.
+ */
+export const budgets: Budget.Options = {
+  limits: [
+    { scope: "customer", amount: 0.012, window: "day", mode: "soft" },
+    { scope: "customer", match: trialCustomer, amount: 0.0025, window: "day", mode: "hard" }
+  ]
+}
+
 // --- the app ------------------------------------------------------------------------------------------------------
 
 export interface DemoOptions {
@@ -170,9 +192,18 @@ export interface RunResult {
   readonly detail: string
 }
 
+/** A call the budget refused: the ticket whose run it was in, and why. */
+export interface RefusedCall {
+  readonly ticket: Ticket
+  readonly error: Budget.BudgetExceeded
+}
+
 export interface DemoResult {
   readonly runs: ReadonlyArray<RunResult>
   readonly ledger: CostLedger.Snapshot
+  /** Each customer's spend against its budgets, at the end. */
+  readonly budgets: ReadonlyArray<Budget.Remaining>
+  readonly refused: ReadonlyArray<RefusedCall>
   /** Runs of a retried call after its first (the spans' `botanu.request.attempt` > 1 within a step). */
   readonly retries: number
   /** Times a fallback chain moved on to its next provider (spans with `botanu.request.fallback_index` > 0). */
@@ -193,13 +224,13 @@ export const runDemo = (options: DemoOptions): Effect.Effect<DemoResult> =>
     /** Retry rate limits only, at most `times` times, waiting what the provider asked (capped). */
     const onRateLimit = (times: number) =>
       Schedule.recurs(times).pipe(
-        Schedule.intersect(Schedule.recurWhile((error: LlmError) => error._tag === "RateLimited")),
+        Schedule.intersect(Schedule.recurWhile((error: CallError) => error._tag === "RateLimited")),
         Schedule.addDelay(([, error]) =>
           Duration.min(Duration.millis(error._tag === "RateLimited" ? error.retryAfterMs : 0), retryCap)
         )
       )
 
-    const retried = <A, R>(call: Effect.Effect<A, LlmError, R>, times: number) => {
+    const retried = <A, R>(call: Effect.Effect<A, CallError, R>, times: number) => {
       let run = 0
       return Effect.suspend(() => {
         if (run++ > 0) stats.retries++
@@ -217,6 +248,8 @@ export const runDemo = (options: DemoOptions): Effect.Effect<DemoResult> =>
         catch: toLlmError("openai")
       }).pipe(
         trackLlmCall({ provider: "openai", model, usageFrom: "openai.chat" }),
+        // Checked before each attempt starts: a customer whose hard budget is used up gets no more calls.
+        Budget.enforce,
         Effect.map((completion) => completion.choices[0]?.message.content ?? "")
       )
 
@@ -232,6 +265,7 @@ export const runDemo = (options: DemoOptions): Effect.Effect<DemoResult> =>
         catch: toLlmError("anthropic")
       }).pipe(
         trackLlmCall({ provider: "anthropic", model, usageFrom: "anthropic.messages" }),
+        Budget.enforce,
         Effect.map((message) => message.content.map((block) => (block.type === "text" ? block.text : "")).join(""))
       )
 
@@ -325,15 +359,25 @@ export const runDemo = (options: DemoOptions): Effect.Effect<DemoResult> =>
 
     const list = options.tickets ?? tickets
     const runs: Array<RunResult> = []
+    const refused: Array<RefusedCall> = []
     for (const [index, ticket] of list.entries()) {
       progress(`[${index + 1}/${list.length}] ${ticket.workflow} ${ticket.id} for ${ticket.customerId} ...`)
-      const handler: Effect.Effect<Omit<RunResult, "ticket">, LlmError> = ticket.workflow === "support_ticket"
+      const handler: Effect.Effect<Omit<RunResult, "ticket">, CallError> = ticket.workflow === "support_ticket"
         ? supportTicket(ticket)
         : refundRequest(ticket)
-      // A run that fails (a provider still rate-limited after every retry) is recorded by its workflow span as
-      // `failed`; the demo carries on with the next ticket.
+      // A run that fails (a provider still rate-limited after every retry, a call the budget refused) is recorded by
+      // its workflow span as `failed`; the demo carries on with the next ticket.
       const result = yield* handler.pipe(
-        Effect.catchAll((error) => Effect.succeed({ outcome: "failed" as OutcomeStatus, detail: error.message }))
+        Effect.catchAll((error) => {
+          if (error._tag !== "BudgetExceeded") {
+            return Effect.succeed({ outcome: "failed" as OutcomeStatus, detail: error.message })
+          }
+          refused.push({ ticket, error })
+          return Effect.succeed({
+            outcome: "failed" as OutcomeStatus,
+            detail: `refused: the ${error.scope}'s hard ${error.window} budget of $${error.limit} is used up`
+          })
+        })
       )
       runs.push({ ticket, ...result })
       progress(
@@ -342,5 +386,9 @@ export const runDemo = (options: DemoOptions): Effect.Effect<DemoResult> =>
       )
     }
     const ledger = yield* CostLedger.snapshot
-    return { runs, ledger, retries: stats.retries, fallbacks: stats.fallbacks }
-  }).pipe(Effect.provide(CostLedger.layer))
+    // The demo keeps its budgets in memory (`Budget.memoryStore`, the default), which always answers.
+    const spends = yield* Effect.orDie(
+      Effect.forEach([...ledger.byCustomer.keys()], (customer) => Budget.remaining("customer", customer))
+    )
+    return { runs, ledger, budgets: spends, refused, retries: stats.retries, fallbacks: stats.fallbacks }
+  }).pipe(Effect.provide(Layer.merge(CostLedger.layer, Budget.layer(budgets))))

@@ -1,8 +1,8 @@
 /**
  * The demo's closing report, computed from the `CostLedger` snapshot (cost, tokens and calls per customer, workflow
- * and model) and the runs' outcomes.
+ * and model), the customers' budgets and the runs' outcomes.
  */
-import type { CostLedger } from "../src/index.js"
+import type { Budget, CostLedger } from "../src/index.js"
 import type { DemoResult } from "./app.js"
 
 export interface Report {
@@ -56,6 +56,42 @@ const table = (title: string, rows: ReadonlyMap<string, CostLedger.Totals>): Arr
   ]
 }
 
+/** Each customer's spend against each of its budgets (by the customer table's order), and the calls refused. */
+const budgetTable = (result: DemoResult): Array<string> => {
+  const order = [...result.ledger.byCustomer.entries()].sort(([, a], [, b]) => b.costUsd - a.costUsd)
+    .map(([customer]) => customer)
+  const rows = order.flatMap((customer) =>
+    result.budgets.find((budget) => budget.key === customer)?.limits ?? ([] as ReadonlyArray<Budget.LimitStatus>)
+  )
+  const width = Math.max("customer".length, ...rows.map((row) => row.key.length))
+  const line = (cells: ReadonlyArray<string>) =>
+    `  ${cells[0].padEnd(width)}  ${cells[1].padStart(11)}  ${cells[2].padStart(11)}  ${cells[3].padEnd(4)}  ${
+      cells[4].padStart(11)
+    }  ${cells[5]}`.trimEnd()
+  const refusedOf = (customer: string) => result.refused.filter((call) => call.ticket.customerId === customer).length
+  return [
+    "Budgets (this UTC day; a hard budget refuses calls before they start, a soft one warns):",
+    line(["customer", "spent", "budget", "mode", "left", ""]),
+    ...rows.map((row) => {
+      const refused = row.mode === "hard" ? refusedOf(row.key) : 0
+      const status = !row.reached
+        ? ""
+        : row.mode === "soft"
+        ? "reached: warned"
+        : `reached: ${refused} call${refused === 1 ? "" : "s"} refused`
+      return line([row.key, usd(row.spent), usd(row.amount), row.mode, usd(row.remaining), status])
+    }),
+    `Refused calls: ${
+      result.refused.length === 0
+        ? "none"
+        : result.refused.map((call) =>
+          `${call.ticket.id} for ${call.ticket.customerId} (its hard ${call.error.window} budget of ` +
+          `${usd(call.error.limit)} reached: ${usd(call.error.spent)} spent)`
+        ).join(", ")
+    }`
+  ]
+}
+
 /** The report as text for the terminal. */
 export const format = (result: DemoResult): string => {
   const report = summarize(result)
@@ -66,6 +102,8 @@ export const format = (result: DemoResult): string => {
     `Runs: ${result.runs.length} (${outcomes})   LLM calls: ${report.calls}   Total cost: ${usd(report.totalCostUsd)}`,
     "",
     ...table("customer", result.ledger.byCustomer),
+    "",
+    ...budgetTable(result),
     "",
     ...table("workflow", result.ledger.byWorkflow),
     "",

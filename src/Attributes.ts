@@ -938,3 +938,55 @@ export const CostToolFeesUsd = "botanu.cost.tool_fees_usd" as const
  * @category errors
  */
 export const HttpResponseStatusCode = "http.response.status_code" as const
+
+// --- budgets ----------------------------------------------------------------------------------------------------
+/**
+ * @since 0.1.0
+ * @category budgets
+ */
+export const BudgetExceededEvent = "botanu.budget.exceeded" as const
+/**
+ * @since 0.1.0
+ * @category budgets
+ */
+export const BudgetRefusedEvent = "botanu.budget.refused" as const
+/**
+ * @since 0.1.0
+ * @category budgets
+ */
+export const BudgetModeKey = "botanu.budget.mode" as const
+/**
+ * @since 0.1.0
+ * @category budgets
+ */
+export const BudgetLimitUsdKey = "botanu.budget.limit_usd" as const
+/**
+ * @since 0.1.0
+ * @category budgets
+ */
+export const BudgetSpentUsdKey = "botanu.budget.spent_usd" as const
+/**
+ * @since 0.1.0
+ * @category budgets
+ */
+export const BudgetWindowEndKey = "botanu.budget.window_end" as const
+/**
+ * @since 0.1.0
+ * @category budgets
+ */
+export const BudgetScopeKey = "botanu.budget.scope" as const
+/**
+ * @since 0.1.0
+ * @category budgets
+ */
+export const BudgetKeyKey = "botanu.budget.key" as const
+/**
+ * @since 0.1.0
+ * @category budgets
+ */
+export const BudgetWindowKey = "botanu.budget.window" as const
+/**
+ * @since 0.1.0
+ * @category budgets
+ */
+export const BudgetReasonKey = "botanu.budget.reason" as const

@@ -196,7 +196,10 @@ export const units: ReadonlyMap<string, string> = new Map([
   ["botanu.tool.duration", "s"],
   ["botanu.tool.executions", "{execution}"],
   ["botanu.gen_ai.cost", "USD"],
-  ["botanu.outcomes.late", "{outcome}"]
+  ["botanu.outcomes.late", "{outcome}"],
+  // Defined in `Budget` (`Budget.spendMetric`, `Budget.refusalsMetric`), exported with the library's metrics.
+  ["botanu.budget.spend", "USD"],
+  ["botanu.budget.refusals", "{call}"]
 ])
 
 /**

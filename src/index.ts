@@ -15,6 +15,11 @@ export * as Attributes from "./Attributes.js"
 /**
  * @since 0.1.0
  */
+export * as Budget from "./Budget.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as CostLedger from "./CostLedger.js"
 
 /**

@@ -4,7 +4,7 @@ import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
 import { Effect, Logger, LogLevel } from "effect"
 import { execFile } from "node:child_process"
 import OpenAI from "openai"
-import { type DemoResult, runDemo } from "../demo/app.js"
+import { type DemoResult, runDemo, trialCustomer } from "../demo/app.js"
 import { fakeProvider } from "../demo/fakeProvider.js"
 import * as Report from "../demo/report.js"
 import { TrackingTest } from "../src/index.js"
@@ -114,22 +114,73 @@ describe("demo", () => {
       assert.isAtLeast((report.outcomes.partial ?? 0) + (report.outcomes.failed ?? 0), 1)
       assert.closeTo(report.costPerSuccessUsd!, total / report.successes, 1e-12)
 
-      // Two providers per run, tool calls, and the usage a real provider reports: cache reads and writes,
-      // reasoning tokens.
-      for (const run of runs) {
+      // Two providers per run (but in a run the budget refused), tool calls, and the usage a real provider reports:
+      // cache reads and writes, reasoning tokens.
+      const refusedRuns = new Set(result.refused.map((call) => call.ticket.id))
+      for (const run of runs.filter((span) => !refusedRuns.has(String(span.attributes["botanu.event_id"])))) {
         const inRun = llm.filter((span) => span.attributes["botanu.run_id"] === run.attributes["botanu.run_id"])
         assert.deepStrictEqual(
           [...new Set(inRun.map((span) => span.attributes["gen_ai.provider.name"]))].sort(),
           ["anthropic", "openai"]
         )
       }
-      assert.isAtLeast(spans.filter((span) => span.name.startsWith("execute_tool ")).length, result.runs.length)
+      assert.isAtLeast(
+        spans.filter((span) => span.name.startsWith("execute_tool ")).length,
+        result.runs.length - refusedRuns.size
+      )
       assert.isTrue(llm.some((span) => number(span.attributes["gen_ai.usage.cache_read.input_tokens"]) > 0))
       assert.isTrue(llm.some((span) => number(span.attributes["gen_ai.usage.cache_creation.input_tokens"]) > 0))
       assert.isTrue(llm.some((span) => number(span.attributes["gen_ai.usage.reasoning.output_tokens"]) > 0))
       for (const span of llm.filter((span) => span.attributes["error.type"] === undefined)) {
         assert.strictEqual(span.attributes["botanu.cost.status"], "priced", span.name)
       }
+    }))
+
+  it.live("the trial customer reaches its hard daily budget: the next call is refused; spend per customer is exact", () =>
+    Effect.gen(function*() {
+      const { result, spans } = yield* demo
+      // The budget counted exactly what the ledger did, customer by customer, to the attodollar.
+      for (const budget of result.budgets) {
+        const ledger = result.ledger.byCustomer.get(budget.key)!
+        for (const limit of budget.limits) {
+          assert.strictEqual(limit.spentAttodollars, ledger.costAttodollars, budget.key)
+        }
+      }
+      // initech's hard budget: reached within its first ticket (a call admitted below it may end above it), its
+      // second ticket refused before any call.
+      assert.deepStrictEqual(result.refused.map((call) => [call.ticket.id, call.ticket.customerId]), [
+        ["T-1007", trialCustomer]
+      ])
+      const trial = result.budgets.find((budget) => budget.key === trialCustomer)!
+      const hard = trial.limits.find((limit) => limit.mode === "hard")!
+      assert.isTrue(hard.reached)
+      assert.strictEqual(hard.amount, 0.0025)
+      assert.strictEqual(result.refused[0].error.spent, hard.spent)
+      const refusedRun = spans.find((span) => span.attributes["botanu.event_id"] === "T-1007")!
+      assert.strictEqual(refusedRun.attributes["error.type"], "BudgetExceeded")
+      assert.deepStrictEqual(
+        refusedRun.events.filter((event) => event.name === "botanu.budget.refused").map((event) => event.attributes),
+        [{
+          "botanu.budget.scope": "customer",
+          "botanu.budget.key": trialCustomer,
+          "botanu.budget.window": "day",
+          "botanu.budget.limit_usd": 0.0025,
+          "botanu.budget.spent_usd": hard.spent,
+          "botanu.budget.window_end": hard.windowEnd!.toISOString()
+        }]
+      )
+      assert.deepStrictEqual(spans.filter((span) => span.attributes["botanu.event_id"] === "T-1007" && isLlm(span)), [])
+      assert.strictEqual(result.runs.find((run) => run.ticket.id === "T-1007")!.outcome, "failed")
+      // acme-corp passes its soft budget: nothing refused, and each of its calls from then on carries the event.
+      const acme = result.budgets.find((budget) => budget.key === "acme-corp")!
+      assert.isTrue(acme.limits[0].reached)
+      const soft = spans.filter(isLlm).filter((span) =>
+        span.events.some((event) =>
+          event.name === "botanu.budget.exceeded" && event.attributes?.["botanu.budget.mode"] === "soft"
+        )
+      )
+      assert.isAtLeast(soft.length, 1)
+      for (const span of soft) assert.strictEqual(span.attributes["botanu.customer_id"], "acme-corp")
     }))
 
   it.live("npm run demo exits 0 and prints the same report", () =>
@@ -153,5 +204,6 @@ describe("demo", () => {
       const report = Report.format(result)
       const start = report.indexOf("Runs:")
       assert.include(stdout, report.slice(start, report.indexOf("Outcomes:")))
+      assert.include(stdout, "Refused calls: T-1007 for initech (its hard day budget of $0.002500 reached")
     }), { timeout: 90_000 })
 })

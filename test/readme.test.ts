@@ -2,8 +2,9 @@
  * Every ```ts block in the README compiles against the package source.
  *
  * Each block becomes a virtual module in `examples/` (so that `../src/index.js` resolves as it does in the
- * examples; `@botanu/effect` is mapped to `src/index.ts`) and all of them are type-checked in one TypeScript program
- * with the project's compiler options. A README snippet is a fragment, so each block gets, before its own code:
+ * examples; `@botanu/effect` is mapped to `src/index.ts`, `@botanu/effect/EffectAi` to `src/EffectAi.ts`) and all
+ * of them are type-checked in one TypeScript program with the project's compiler options. A README snippet is a
+ * fragment, so each block gets, before its own code:
  *
  * - `header`: imports of the usual names (effect, the SDKs, @effect/vitest, the package's exports), minus the names
  *   the block imports itself;
@@ -48,6 +49,7 @@ const headerImports: ReadonlyArray<readonly [string, ReadonlyArray<string>, "nam
   ["../src/index.js", [
     "Attributes",
     "botanuWorkflow",
+    "Budget",
     "CostLedger",
     "currentRun",
     "emitOutcome",
@@ -128,7 +130,7 @@ const compilerOptions = (): ts.CompilerOptions => {
     ...parsed.options,
     noEmit: true,
     noUnusedLocals: false,
-    paths: { "@botanu/effect": ["./src/index.ts"] },
+    paths: { "@botanu/effect": ["./src/index.ts"], "@botanu/effect/EffectAi": ["./src/EffectAi.ts"] },
     baseUrl: root
   }
 }

@@ -36,7 +36,8 @@ export type CallListener = (call: FinishedCall) => Effect.Effect<void> | undefin
 
 /**
  * The consumers of finished calls that the context holds: none by default, so a call pays one lookup for them. A
- * module adds its own with `Layer.locallyWith` / `Effect.locallyWith` on this reference.
+ * module's layer adds its own by providing this reference extended with it (see `Budget.layer`); layers that each
+ * add one compose with `Layer.provideMerge`.
  *
  * @internal
  */

@@ -30,7 +30,9 @@ const names = {
   tokenUsage: "gen_ai_client_token_usage",
   duration: "gen_ai_client_operation_duration_seconds",
   toolDuration: "botanu_tool_duration_seconds",
-  toolExecutions: "botanu_tool_executions_total"
+  toolExecutions: "botanu_tool_executions_total",
+  budgetSpend: "botanu_budget_spend_USD_total",
+  budgetRefusals: "botanu_budget_refusals_total"
 } as const
 
 // --- helpers ------------------------------------------------------------------------------------------------------
@@ -207,7 +209,9 @@ const checks = (demo: Effect.Effect<DemoRun>) => {
           `${names.duration}_${suffix}`,
           `${names.toolDuration}_${suffix}`
         ]),
-        names.toolExecutions
+        names.toolExecutions,
+        names.budgetSpend,
+        names.budgetRefusals
       ]
       for (const name of expected) assert.isTrue(stored.has(name), `${name} among ${[...stored].sort().join(", ")}`)
     }))
@@ -229,6 +233,25 @@ const checks = (demo: Effect.Effect<DemoRun>) => {
       )
       assert.deepStrictEqual([...perCustomer.keys()].sort(), [...ledger.keys()].sort())
       for (const [customer, cost] of ledger) assertClose(perCustomer.get(customer)!, cost, `cost of ${customer}`)
+    }))
+
+  it.live("budget spend per customer and the refused calls equal the report's", () =>
+    Effect.gen(function*() {
+      const { run, selector, vm } = yield* demo
+      const spend = byLabels(
+        yield* vm.query(
+          `sum by (botanu_budget_key) (${names.budgetSpend}{${selector}, botanu_budget_scope="customer"})`
+        ),
+        "botanu_budget_key"
+      )
+      const ledger = new Map([...run.value.ledger.byCustomer].map(([customer, totals]) => [customer, totals.costUsd]))
+      assert.deepStrictEqual([...spend.keys()].sort(), [...ledger.keys()].sort())
+      for (const [customer, cost] of ledger) assertClose(spend.get(customer)!, cost, `budget spend of ${customer}`)
+      const refusals = yield* vm.query(`${names.budgetRefusals}{${selector}}`)
+      assert.deepStrictEqual(
+        refusals.map(({ labels, value }) => [labels.botanu_budget_key, labels.botanu_budget_reason, value]),
+        run.value.refused.map((call) => [call.ticket.customerId, "exceeded", 1])
+      )
     }))
 
   it.live("tokens per model and token type equal the report's", () =>
