@@ -27,6 +27,9 @@ mirror="${BOTANU_BACKENDS_MIRROR:-http://deb.debian.org/debian}"
 keyring="/usr/share/keyrings/debian-archive-keyring.gpg"
 health_timeout_s="${BOTANU_BACKENDS_HEALTH_TIMEOUT:-30}"
 
+# shellcheck source=scripts/backend-lib.sh
+. "$repo/scripts/backend-lib.sh"
+
 say() { printf 'redis-backend: %s\n' "$*"; }
 fail() {
   printf 'redis-backend: error: %s\n' "$*" >&2
@@ -62,70 +65,14 @@ cmd_install() {
     say "already installed: $(run_redis --version)"
     return 0
   fi
-  command -v apt-get >/dev/null || fail "apt-get not found: install needs a Debian-like system (apt-get, dpkg)"
-  command -v dpkg >/dev/null || fail "dpkg not found"
-  [[ -r "$keyring" ]] || fail "$keyring not found (Debian package debian-archive-keyring): cannot verify packages"
-
-  # A private apt, as scripts/otel-backends.sh does: its own sources list, state and cache under .backends/redis-apt.
-  local apt="$dir/redis-apt"
-  mkdir -p "$apt/state/lists/partial" "$apt/cache/archives/partial" "$apt/etc" "$apt/debs"
-  printf 'deb [signed-by=%s] %s %s main\n' "$keyring" "$mirror" "$suite" >"$apt/etc/sources.list"
-  local opts=(
-    -o "Dir::State=$apt/state"
-    -o "Dir::State::status=$apt/state/status"
-    -o "Dir::Cache=$apt/cache"
-    -o "Dir::Etc::SourceList=$apt/etc/sources.list"
-    -o "Dir::Etc::SourceParts=/dev/null"
-    -o "Debug::NoLocking=1"
-    -o "APT::Sandbox::User=$(id -un)"
-    -o "Acquire::Retries=2"
-    -q
-  )
-  touch "$apt/state/status"
-
-  say "fetching the $suite package index from $mirror (private apt state in $apt)"
-  if ! apt-get "${opts[@]}" update >"$apt/update.log" 2>&1 ||
-    grep -qE '^(W|E): (Failed to fetch|Some index files failed)' "$apt/update.log"; then
-    cat "$apt/update.log" >&2
-    fail "could not fetch the Debian $suite package index from $mirror (no network, or the mirror is unreachable); set BOTANU_BACKENDS_MIRROR to another Debian mirror"
-  fi
-
   # redis-tools holds the binary; the libraries are those of its dependencies a minimal system may lack (libc6,
   # libssl3, libsystemd0 and libatomic1 are in every Debian base system).
-  local packages=(redis-tools libjemalloc2 liblzf1)
-  say "downloading ${packages[*]}"
-  rm -f "$apt/debs"/*.deb
-  if ! (cd "$apt/debs" && apt-get "${opts[@]}" download "${packages[@]}" >"$apt/download.log" 2>&1); then
-    cat "$apt/download.log" >&2
-    fail "could not download ${packages[*]} from $mirror ($suite)"
-  fi
-
-  rm -rf "$root.partial"
-  mkdir -p "$root.partial"
-  : >"$dir/redis-versions"
-  for deb in "$apt/debs"/*.deb; do
-    say "extracting $(basename "$deb")"
-    dpkg -x "$deb" "$root.partial"
-    dpkg-deb --show --showformat='${Package} ${Version}\n' "$deb" >>"$dir/redis-versions"
-  done
-  rm -rf "$root"
-  mv "$root.partial" "$root"
+  install_debian_packages "$dir/redis-apt" "$root" "$dir/redis-versions" redis-tools libjemalloc2 liblzf1
   [[ -x "$root/usr/bin/redis-check-rdb" ]] || fail "the extracted packages do not contain usr/bin/redis-check-rdb"
   mkdir -p "$(dirname "$link")"
   ln -sf "$root/usr/bin/redis-check-rdb" "$link"
   (run_redis --version) >/dev/null || fail "the extracted redis-server does not run: $(run_redis --version 2>&1 || true)"
   say "installed $(paste -sd ',' "$dir/redis-versions" | sed 's/,/, /g') in $root: $(run_redis --version)"
-}
-
-running_pid() {
-  [[ -f "$pid_file" ]] || return 1
-  local pid
-  pid="$(cat "$pid_file")"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && printf '%s' "$pid"
-}
-
-free_port() {
-  node -e 'const s = require("node:net").createServer(); s.listen(0, "127.0.0.1", () => { process.stdout.write(String(s.address().port)); s.close() })'
 }
 
 # PING over a plain TCP connection (no redis-cli needed): the inline command and its +PONG reply.
@@ -151,43 +98,9 @@ cmd_start() {
     --dir "$dir" "$@" >"$log_file" 2>&1) &
   local pid=$!
   echo "$pid" >"$pid_file"
-  local deadline=$((SECONDS + health_timeout_s))
-  until ping "$port"; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      cat "$log_file" >&2
-      rm -f "$pid_file"
-      fail "redis-server exited at start (log above, $log_file)"
-    fi
-    if ((SECONDS >= deadline)); then
-      kill "$pid" 2>/dev/null || true
-      rm -f "$pid_file"
-      fail "redis-server did not answer PING on 127.0.0.1:$port within ${health_timeout_s} s (log: $log_file)"
-    fi
-    sleep 0.1
-  done
+  wait_until_up "$pid" redis-server "PING on 127.0.0.1:$port" ping "$port"
   echo "redis://127.0.0.1:$port" >"$url_file"
   say "redis-server running (pid $pid) at redis://127.0.0.1:$port"
-}
-
-cmd_stop() {
-  local pid
-  if ! pid="$(running_pid)"; then
-    say "not running"
-    rm -f "$pid_file" "$url_file"
-    return 0
-  fi
-  kill "$pid"
-  local deadline=$((SECONDS + 15))
-  while kill -0 "$pid" 2>/dev/null; do
-    if ((SECONDS >= deadline)); then
-      say "pid $pid still running after 15 s: sending SIGKILL"
-      kill -9 "$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 0.1
-  done
-  rm -f "$pid_file" "$url_file"
-  say "stopped (pid $pid)"
 }
 
 cmd_status() {

@@ -18,7 +18,7 @@ import {
 import type { Cost, CostStatus as Status, PricedUsage, Pricing } from "../Pricing.js"
 import { errorMessage } from "./errors.js"
 import { cut, maxNameChars, maxWarnedModels } from "./limits.js"
-import { hasAmounts, invalidCost, isMadeHere, isUnpriced, recordable, toUsd } from "./pricing.js"
+import { costParts, hasAmounts, invalidCost, isMadeHere, isUnpriced, recordable, toUsd } from "./pricing.js"
 import type { SpanRecorder } from "./spanRecorder.js"
 import type { RecordedTokens } from "./tokens.js"
 
@@ -74,17 +74,6 @@ const rank: Record<Status, number> = {
   invalid_price: 6,
   invalid_cost: 7
 }
-
-const parts = [
-  "cacheRead",
-  "cacheWrite",
-  "reasoning",
-  "cacheWrite1h",
-  "audio",
-  "image",
-  "requestFees",
-  "toolFees"
-] as const
 
 const addPart = (a: bigint | undefined, b: bigint | undefined): bigint | undefined =>
   a === undefined ? b : b === undefined ? a : a + b
@@ -147,7 +136,7 @@ const iterationsCost = (
     sum.input += cost.input
     sum.output += cost.output
     sum.total += cost.total
-    for (const part of parts) {
+    for (const part of costParts) {
       const added = addPart(sum[part], cost[part])
       if (added !== undefined) sum[part] = added
     }

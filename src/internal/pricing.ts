@@ -756,11 +756,12 @@ const badPart = (value: unknown, field: string, whole: bigint, of: string): stri
 const optionalText = (value: unknown, max: number): string | undefined =>
   typeof value === "string" && value.length > 0 ? cut(value, max) : undefined
 
-// The amounts a cost may have, read once each.
-const amountFields = [
-  "input",
-  "output",
-  "total",
+/**
+ * The optional amounts of a cost: its parts (shares of input and output) and its fees.
+ *
+ * @internal
+ */
+export const costParts = [
   "cacheRead",
   "cacheWrite",
   "reasoning",
@@ -770,6 +771,9 @@ const amountFields = [
   "requestFees",
   "toolFees"
 ] as const
+
+// The amounts a cost may have, read once each.
+const amountFields = ["input", "output", "total", ...costParts] as const
 
 type AmountField = typeof amountFields[number]
 
