@@ -990,3 +990,79 @@ export const BudgetWindowKey = "botanu.budget.window" as const
  * @category budgets
  */
 export const BudgetReasonKey = "botanu.budget.reason" as const
+
+// --- content (opt-in: see `Content`) -----------------------------------------------------------------------------
+
+// Copied from `@opentelemetry/semantic-conventions/incubating` 1.45.0, like the names at the top of this module.
+const ATTR_GEN_AI_SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions" as const
+const ATTR_GEN_AI_INPUT_MESSAGES = "gen_ai.input.messages" as const
+const ATTR_GEN_AI_OUTPUT_MESSAGES = "gen_ai.output.messages" as const
+const ATTR_GEN_AI_TOOL_CALL_ARGUMENTS = "gen_ai.tool.call.arguments" as const
+const ATTR_GEN_AI_TOOL_CALL_RESULT = "gen_ai.tool.call.result" as const
+
+/**
+ * The system instructions of an LLM call, a JSON array of parts (the conventions' `gen_ai-system-instructions`
+ * schema). Written only when content capture is on.
+ *
+ * @since 0.1.0
+ * @category content
+ */
+export const GenAiSystemInstructions: typeof ATTR_GEN_AI_SYSTEM_INSTRUCTIONS = ATTR_GEN_AI_SYSTEM_INSTRUCTIONS
+/**
+ * The messages sent to the model, a JSON array of `{ role, parts, name? }` in the order sent (the conventions'
+ * `gen_ai-input-messages` schema). Written only when content capture is on.
+ *
+ * @since 0.1.0
+ * @category content
+ */
+export const GenAiInputMessages: typeof ATTR_GEN_AI_INPUT_MESSAGES = ATTR_GEN_AI_INPUT_MESSAGES
+/**
+ * The messages the model answered with, one per choice, a JSON array of `{ role, parts, name?, finish_reason }`
+ * (the conventions' `gen_ai-output-messages` schema). Written only when content capture is on.
+ *
+ * @since 0.1.0
+ * @category content
+ */
+export const GenAiOutputMessages: typeof ATTR_GEN_AI_OUTPUT_MESSAGES = ATTR_GEN_AI_OUTPUT_MESSAGES
+/**
+ * A tool call's arguments, as JSON (a plain string that is not JSON as it is). Written only when content capture
+ * is on.
+ *
+ * @since 0.1.0
+ * @category content
+ */
+export const GenAiToolCallArguments: typeof ATTR_GEN_AI_TOOL_CALL_ARGUMENTS = ATTR_GEN_AI_TOOL_CALL_ARGUMENTS
+/**
+ * A tool call's result, as JSON (a plain string that is not JSON as it is). Written only when content capture is
+ * on.
+ *
+ * @since 0.1.0
+ * @category content
+ */
+export const GenAiToolCallResult: typeof ATTR_GEN_AI_TOOL_CALL_RESULT = ATTR_GEN_AI_TOOL_CALL_RESULT
+/**
+ * `true` when some of the call's captured content was cut (to `maxMessageChars` or `maxCallChars`, or while it was
+ * read) or left out (the oldest input messages, when even the structure did not fit).
+ *
+ * @since 0.1.0
+ * @category content
+ */
+export const ContentTruncated = "botanu.content.truncated" as const
+/**
+ * Why all of the call's captured content was dropped: `redaction_failed` (the app's `redact` hook failed, died,
+ * was interrupted or answered with something that is not content) or `redaction_timeout`.
+ *
+ * @since 0.1.0
+ * @category content
+ */
+export const ContentDropped = "botanu.content.dropped" as const
+/**
+ * @since 0.1.0
+ * @category content
+ */
+export const ContentDroppedRedactionFailed = "redaction_failed" as const
+/**
+ * @since 0.1.0
+ * @category content
+ */
+export const ContentDroppedRedactionTimeout = "redaction_timeout" as const

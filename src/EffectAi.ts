@@ -86,6 +86,12 @@ export interface Options extends ModelOptions {
  * - `Effect.retry` and `retryTracked` around calls number their attempts (@effect/ai does not retry by itself).
  * - A streamed call is tracked as `trackLlmStream` tracks a stream: time to first part, usage, id, model and finish
  *   reason read from the parts, partial (what the parts said so far) when the consumer stops early.
+ * - With content capture on (`Content.layer`, or `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`), each
+ *   call records its prompt (system messages as `gen_ai.system_instructions`, the other messages as
+ *   `gen_ai.input.messages`) and its answer's parts as `gen_ai.output.messages` (text, reasoning, tool calls, tool
+ *   results, the finish reason), a stream's accumulated as they pass (partial, `interrupted`, when abandoned); media
+ *   are recorded by URL or as `[omitted]`, never their bytes. Tool calls run by the layer record their arguments
+ *   and results (`gen_ai.tool.call.arguments`, `gen_ai.tool.call.result`). Off, the prompt is not even read.
  *
  * @example
  * ```ts

@@ -71,7 +71,9 @@ export interface LlmInstrument {
  * Makes every call of a function a tracked LLM call (see `trackLlmCall`): the model from the first argument's
  * `modelParam` field (else `"unknown"`), streaming when that argument has `stream: true`, and usage, response id,
  * response model and finish reasons read from the response (`usageFrom: "auto"`) unless `tokensFromResponse` is
- * `false`. The wrapped effect can still use the `LlmTracker`; what it sets by hand wins.
+ * `false`. The wrapped effect can still use the `LlmTracker`; what it sets by hand wins. With content capture on
+ * (see `Content`), the input messages and system instructions are read from the first argument when the call starts,
+ * and the output messages from the response when usage is read from it.
  *
  * @example
  * ```ts

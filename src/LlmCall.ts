@@ -73,7 +73,9 @@ export interface LlmCallOptions {
    * Reads tokens, response id, response model and finish reasons from the effect's success value, before the span
    * ends: `"auto"` (detect the API), an API's name (see `Usage.ExtractorName`), or a function. What the effect set
    * by hand through the `LlmTracker` wins, per group (tokens, response id, response model, finish reasons).
-   * What cannot be read is noted in `botanu.tracking.warnings`; the call's outcome never changes.
+   * What cannot be read is noted in `botanu.tracking.warnings`; the call's outcome never changes. With content
+   * capture on (see `Content`), the output messages are read from the success value too (OpenAI Chat Completions
+   * and Responses, Anthropic Messages), whatever `usageFrom` is.
    */
   readonly usageFrom?: UsageFrom | undefined
 }

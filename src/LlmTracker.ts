@@ -6,6 +6,7 @@
  */
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
+import type { InputMessage, OutputMessage, Part, TextMessage } from "./Content.js"
 
 /**
  * The token counts of one billed step: the whole input and output, and the parts of them that are billed at other
@@ -182,5 +183,21 @@ export declare namespace LlmTracker {
     readonly setError: (error: unknown) => Effect.Effect<void>
     /** Extra attributes: keys that do not start with `botanu.` or `gen_ai.` get the prefix `botanu.`. */
     readonly addMetadata: (metadata: Readonly<Record<string, AttributeValue>>) => Effect.Effect<void>
+    /**
+     * `gen_ai.input.messages`: the messages sent, in order (`{ role, content }` for one text part). Recorded only
+     * when content capture is on (see `Content`), and then instead of what is read from the request; otherwise
+     * a no-op that costs nothing.
+     */
+    readonly setInputMessages: (messages: ReadonlyArray<InputMessage | TextMessage>) => Effect.Effect<void>
+    /**
+     * `gen_ai.output.messages`: the answer, one message per choice, each with its `finish_reason` (`unknown` when
+     * left out). Recorded only when content capture is on, instead of what is read from the response or stream.
+     */
+    readonly setOutputMessages: (messages: ReadonlyArray<OutputMessage | TextMessage>) => Effect.Effect<void>
+    /**
+     * `gen_ai.system_instructions`: a string (one text part) or parts. Recorded only when content capture is on,
+     * instead of what is read from the request.
+     */
+    readonly setSystemInstructions: (instructions: string | ReadonlyArray<Part>) => Effect.Effect<void>
   }
 }

@@ -41,7 +41,8 @@ export interface ToolCallOptions {
  * the effect, its outcome and `botanu.tool.duration_ms` recorded. Success and error pass through unchanged (as
  * with `Effect.withSpan`, `Cause.originalError` unwraps a failure raised inside the span). The span is a child of
  * whatever span is current: the semantic conventions lay a tool loop out as chat and tool spans side by side under
- * an agent (see `trackAgent`).
+ * an agent (see `trackAgent`). With content capture on (see `Content`), the effect's success value is recorded as
+ * `gen_ai.tool.call.result`, unless the effect set one with `ToolTracker.setResultContent`.
  *
  * @example
  * ```ts
@@ -64,5 +65,5 @@ export const trackToolCall: {
 } = dual(
   2,
   <A, E, R>(self: Effect.Effect<A, E, R>, options: ToolCallOptions): Effect.Effect<A, E, Exclude<R, ToolTracker>> =>
-    internal.track(self, internal.plan(options))
+    internal.track(self, internal.plan(options), true)
 )

@@ -42,5 +42,15 @@ export declare namespace ToolTracker {
     readonly setError: (error: unknown) => Effect.Effect<void>
     /** Keys that do not start with `botanu.` or `gen_ai.` get the prefix `botanu.tool.`. */
     readonly addMetadata: (metadata: Readonly<Record<string, AttributeValue>>) => Effect.Effect<void>
+    /**
+     * `gen_ai.tool.call.arguments`: any JSON-representable value (JSON text is parsed). Recorded only when content
+     * capture is on (see `Content`); otherwise a no-op that costs nothing.
+     */
+    readonly setArguments: (value: unknown) => Effect.Effect<void>
+    /**
+     * `gen_ai.tool.call.result`, instead of the tracked effect's success value (which `trackToolCall` records by
+     * default). Recorded only when content capture is on; otherwise a no-op.
+     */
+    readonly setResultContent: (value: unknown) => Effect.Effect<void>
   }
 }

@@ -430,6 +430,12 @@ export interface DevelopmentOptions {
   readonly colors?: boolean | undefined
   /** See `SdkOptions.usageCostAttribute`. Defaults to `false`. */
   readonly usageCostAttribute?: boolean | undefined
+  /**
+   * Whether captured content (see `Content`: `gen_ai.input.messages`, `gen_ai.output.messages`,
+   * `gen_ai.system_instructions`, `gen_ai.tool.call.arguments`, `gen_ai.tool.call.result`) is printed. Defaults to
+   * `false`: the spans still carry it (for a processor or exporter of yours), the console leaves it out.
+   */
+  readonly content?: boolean | undefined
 }
 
 /**
@@ -437,7 +443,7 @@ export interface DevelopmentOptions {
  * this process, or none): the root first, children in start order under tree guides, each span with its duration,
  * its status (`OK`, `ERROR` and the message, `INTERRUPTED`), its attributes sorted and wrapped to `columns`
  * (between `key=value` pairs; a pair longer than a line gets lines of its own, at most 4, the rest cut with `…`) and
- * its events.
+ * its events. Captured content (see `Content`) is left out unless `content: true`.
  *
  * Spans wait for their root in memory, at most 10,000 in all: past that the oldest trace is printed as it is, with a
  * note, and so is whatever is held when the layer shuts down (a long-lived server span's children, say). A span
@@ -472,7 +478,8 @@ export const layerDevelopment = (options: DevelopmentOptions = {}): Layer.Layer<
               : terminal
               ? () => process.stdout.columns ?? 80
               : () => 80,
-            colors: noColor === "" && (options.colors ?? terminal)
+            colors: noColor === "" && (options.colors ?? terminal),
+            content: options.content === true
           }),
         usageCostAttribute: options.usageCostAttribute
       })

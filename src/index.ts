@@ -20,6 +20,11 @@ export * as Budget from "./Budget.js"
 /**
  * @since 0.1.0
  */
+export * as Content from "./Content.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as CostLedger from "./CostLedger.js"
 
 /**

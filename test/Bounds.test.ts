@@ -166,12 +166,12 @@ describe("the library's own attributes are never lost", () => {
       assert.deepStrictEqual(warningsOf(span), [])
     }).pipe(Effect.provide(TrackingTest.layer)))
 
-  it.effect("the library's layers set the SDK's limits: 256 attributes, values cut at 4,096 chars", () =>
+  it.effect("the library's layers set the SDK's limits: 256 attributes, values cut at 65,536 chars", () =>
     Effect.gen(function*() {
       yield* Effect.gen(function*() {
         // Written by the app straight to the span, past every bound of the library's.
         for (let i = 0; i < 200; i++) yield* Effect.annotateCurrentSpan(`app.${i}`, i)
-        yield* Effect.annotateCurrentSpan("app.long", "x".repeat(10_000))
+        yield* Effect.annotateCurrentSpan("app.long", "x".repeat(100_000))
       }).pipe(trackLlmCall({ provider: "openai", model: "limits" }))
       const span = yield* spanNamed("chat limits")
       assert.strictEqual(span.attributes["app.199"], 199)
@@ -226,6 +226,21 @@ describe("sizes are bounded", () => {
       assert.strictEqual(run.attributes["botanu.tenant_id"], name)
       assert.strictEqual(call.attributes["botanu.customer_id"], name)
       assert.include(warningsOf(run), "eventId: a string of 1000000 chars; cut to 256")
+    }).pipe(Effect.provide(TrackingTest.layer)))
+
+  it.effect("error text the bridge records on a span that is not the library's is cut to 4,096 chars", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(
+        Effect.fail(new Error(huge)).pipe(Effect.withSpan("app span", { captureStackTrace: false }))
+      )
+      assert.isTrue(Exit.isFailure(exit))
+      const span = yield* spanNamed("app span")
+      assert.strictEqual(span.status.message, cutTo(Limits.maxTextChars))
+      const event = span.events.find((e) => e.name === "exception")!
+      for (const value of Object.values(event.attributes ?? {})) {
+        if (typeof value === "string") assert.isAtMost(value.length, Limits.maxTextChars)
+      }
+      assert.isBelow(Limits.maxTextChars, Limits.sdkAttributeValueLengthLimit)
     }).pipe(Effect.provide(TrackingTest.layer)))
 
   it.effect("lists of 100,000 items are cut to 64", () =>
@@ -426,6 +441,21 @@ describe("the README's Limits table", () => {
     assert.strictEqual(
       row("a custom fee"),
       `${n(Limits.maxPricePerThousand)} USD per thousand requests or web searches`
+    )
+    assert.strictEqual(row("captured content of one message"), `${n(Limits.defaultContentMessageChars)} chars`)
+    assert.strictEqual(row("captured content of one call"), `${n(Limits.defaultContentCallChars)} chars`)
+    assert.include(section, `at most ${n(Limits.maxContentCallChars)}) |`)
+    assert.strictEqual(
+      row("captured content read, before"),
+      `${n(Limits.maxContentReadChars)} / ${n(Limits.maxContentReadTotalChars)} chars`
+    )
+    assert.strictEqual(
+      row("captured content read: messages"),
+      `${n(Limits.maxContentMessages)} / ${n(Limits.maxContentParts)}`
+    )
+    assert.strictEqual(
+      row("captured tool arguments"),
+      `${n(Limits.maxContentDepth)} / ${n(Limits.maxContentItems)} / ${n(Limits.maxContentValues)}`
     )
     assert.include(section, `${Limits.sdkAttributeCountLimit} attributes`)
     assert.include(section, `${n(Limits.sdkAttributeValueLengthLimit)}\ncharacters`)

@@ -12,9 +12,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api"
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
-import { Data, Effect, Fiber, Stream, TestClock } from "effect"
+import { Data, Effect, Fiber, Layer, Stream, TestClock } from "effect"
 import {
   botanuWorkflow,
+  Content,
   LlmTracker,
   ModelOperation,
   ToolTracker,
@@ -248,8 +249,9 @@ const openaiCompletion = () => {
   }
 }
 
-const chatCall = (model: string) =>
+const chatCall = (model: string, inside: Effect.Effect<void, never, LlmTracker> = Effect.void) =>
   Effect.gen(function*() {
+    yield* inside
     const tracker = yield* LlmTracker
     yield* tracker.setRequestParams({
       temperature: 0.2,
@@ -352,6 +354,49 @@ const chatFacts: Facts = {
   met: ["gen_ai.request.model", "gen_ai.request.seed", "gen_ai.provider.name"],
   fullInputs: true,
   absentRecommended: { "gen_ai.response.time_to_first_chunk": "recommended only for streaming requests" }
+}
+
+/**
+ * Problems of a span's content attributes against v1.41's JSON schemas (docs/gen-ai/gen-ai-input-messages.json,
+ * gen-ai-output-messages.json, gen-ai-system-instructions.json): a message is `role` (string), `parts` (an array
+ * of objects with a string `type`), an optional `name`, and for output a required `finish_reason`; text and
+ * reasoning parts have a string `content`, tool calls a string `name`, tool call responses a `response`.
+ */
+const contentProblems = (span: ReadableSpan, expected: ReadonlyArray<"input" | "output">): Array<string> => {
+  const problems: Array<string> = []
+  const partProblems = (where: string, part: any) => {
+    if (typeof part !== "object" || part === null || typeof part.type !== "string") {
+      return problems.push(`${where}: not a part`)
+    }
+    if ((part.type === "text" || part.type === "reasoning") && typeof part.content !== "string") {
+      problems.push(`${where}: ${part.type} without a string content`)
+    }
+    if (part.type === "tool_call" && typeof part.name !== "string") problems.push(`${where}: tool_call without a name`)
+    if (part.type === "tool_call_response" && !("response" in part)) problems.push(`${where}: no response`)
+  }
+  const messages = (key: string, output: boolean) => {
+    const value = span.attributes[key]
+    if (value === undefined) return expected.includes(output ? "output" : "input") && problems.push(`${key} missing`)
+    if (typeof value !== "string") return problems.push(`${key} is not a JSON string`)
+    const parsed = JSON.parse(value)
+    if (!Array.isArray(parsed)) return problems.push(`${key} is not an array`)
+    parsed.forEach((message: any, i: number) => {
+      if (typeof message?.role !== "string") problems.push(`${key}[${i}].role`)
+      if (!Array.isArray(message?.parts)) return problems.push(`${key}[${i}].parts`)
+      message.parts.forEach((part: unknown, j: number) => partProblems(`${key}[${i}].parts[${j}]`, part))
+      if (output && typeof message.finish_reason !== "string") problems.push(`${key}[${i}].finish_reason`)
+      if (message.name !== undefined && typeof message.name !== "string") problems.push(`${key}[${i}].name`)
+    })
+  }
+  messages("gen_ai.input.messages", false)
+  messages("gen_ai.output.messages", true)
+  const system = span.attributes["gen_ai.system_instructions"]
+  if (system !== undefined) {
+    const parsed = JSON.parse(system as string)
+    if (!Array.isArray(parsed)) problems.push("gen_ai.system_instructions is not an array")
+    else parsed.forEach((part: unknown, i: number) => partProblems(`gen_ai.system_instructions[${i}]`, part))
+  }
+  return problems
 }
 
 const withTracking = <A, E>(self: Effect.Effect<A, E, TrackingTest.TrackingTest>) =>
@@ -591,6 +636,54 @@ describe("conformance with the GenAI semantic conventions v1.41", () => {
       })
       assert.strictEqual(span.attributes["gen_ai.usage.cost"], span.attributes["botanu.cost.total_usd"])
     }).pipe(Effect.provide(TrackingTest.layerWith({ usageCostAttribute: true }))))
+
+  it.effect("with content capture on: the opt-in content attributes, JSON of v1.41's message schemas", () =>
+    Effect.gen(function*() {
+      const chat = uniqueName("gpt-4o-content")
+      const streamed = uniqueName("gpt-4o-mini-content")
+      const content = Effect.gen(function*() {
+        const tracker = yield* LlmTracker
+        yield* tracker.setSystemInstructions("You are a support agent.")
+        yield* tracker.setInputMessages([
+          { role: "user", content: "Where is order 1?" },
+          {
+            role: "assistant",
+            parts: [{ type: "tool_call", id: "call_1", name: "lookup_order", arguments: { id: "order-1" } }]
+          },
+          { role: "tool", parts: [{ type: "tool_call_response", id: "call_1", response: { status: "shipped" } }] }
+        ])
+      })
+      yield* workflow(agent(Effect.gen(function*() {
+        yield* chatCall(chat, content)
+        yield* toolCall(Effect.flatMap(ToolTracker, (tool) => Effect.as(tool.setArguments({ id: "order-1" }), ["x"])))
+        yield* streamCall(streamed)
+      })))
+      const spans = yield* TrackingTest.finishedSpans
+      const chatSpan = spanNamed(spans, `chat ${chat}`)
+      assertConforms(chatSpan, V141.inference, chatFacts)
+      // The input and instructions were set on the chat call itself (its tracker), the output read from the response.
+      assert.deepStrictEqual(contentProblems(chatSpan, ["input", "output"]), [])
+      const streamSpan = spanNamed(spans, `chat ${streamed}`)
+      assertConforms(streamSpan, V141.inference, {
+        met: ["gen_ai.request.model", "gen_ai.provider.name", "gen_ai.request.stream"],
+        fullInputs: true,
+        absentRecommended: {
+          "gen_ai.usage.cache_creation.input_tokens": "this stream reported no cache writes",
+          "gen_ai.usage.reasoning.output_tokens": "this stream reported no reasoning tokens"
+        }
+      })
+      assert.deepStrictEqual(contentProblems(streamSpan, ["output"]), [])
+      const toolSpan = spanNamed(spans, "execute_tool lookup_order")
+      assertConforms(toolSpan, V141.executeTool, { met: ["gen_ai.provider.name"], fullInputs: true })
+      assert.deepStrictEqual(JSON.parse(toolSpan.attributes["gen_ai.tool.call.arguments"] as string), { id: "order-1" })
+      assert.deepStrictEqual(JSON.parse(toolSpan.attributes["gen_ai.tool.call.result"] as string), ["x"])
+      for (const name of ["invoke_agent support_agent", "botanu.run/support_ticket"]) {
+        const span = spanNamed(spans, name)
+        for (const key of ["gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions"]) {
+          assert.isUndefined(span.attributes[key], `${name}: ${key}`)
+        }
+      }
+    }).pipe(Effect.provide(Layer.merge(TrackingTest.layer, Content.layer()))))
 
   it("the table itself: every rule's key is a v1.41 registry attribute; renamed and library keys are not", () => {
     const definitions = [

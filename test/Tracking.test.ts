@@ -332,7 +332,10 @@ describe("tracking without a layer", () => {
         setAttempt: () => Effect.void,
         setFinishReason: () => Effect.void,
         setError: () => Effect.void,
-        addMetadata: () => Effect.void
+        addMetadata: () => Effect.void,
+        setInputMessages: () => Effect.void,
+        setOutputMessages: () => Effect.void,
+        setSystemInstructions: () => Effect.void
       })
       assert.strictEqual(tracked, untracked)
       assert.strictEqual(tracked, value)

@@ -1,5 +1,12 @@
 import type * as OtelApi from "@opentelemetry/api"
 import type { ReadableSpan, Span, SpanProcessor } from "@opentelemetry/sdk-trace-base"
+import {
+  GenAiInputMessages,
+  GenAiOutputMessages,
+  GenAiSystemInstructions,
+  GenAiToolCallArguments,
+  GenAiToolCallResult
+} from "../Attributes.js"
 import { defaultRedactor, type Redactor, redactWith } from "./redact.js"
 
 /** @internal */
@@ -16,7 +23,18 @@ export interface ConsoleOptions {
    * a flush, which no span processor has redacted yet. Defaults to the built-in redactor.
    */
   readonly redactor?: Redactor | undefined
+  /** Whether the captured content attributes (messages, instructions, tool arguments and results) are printed. */
+  readonly content?: boolean | undefined
 }
+
+/** What content capture writes: printed only when asked, a terminal and its scrollback being easy to share. */
+const contentKeys: ReadonlySet<string> = new Set([
+  GenAiSystemInstructions,
+  GenAiInputMessages,
+  GenAiOutputMessages,
+  GenAiToolCallArguments,
+  GenAiToolCallResult
+])
 
 /** @internal */
 export const defaultMaxHeldSpans = 10_000
@@ -202,11 +220,13 @@ export class ConsoleSpanProcessor implements SpanProcessor {
   private readonly printed = new Map<string, string>()
   private readonly maxHeldSpans: number
   private readonly redactor: Redactor
+  private readonly content: boolean
   private closed = false
 
   constructor(private readonly options: ConsoleOptions) {
     this.maxHeldSpans = Math.max(1, options.maxHeldSpans ?? defaultMaxHeldSpans)
     this.redactor = options.redactor ?? defaultRedactor
+    this.content = options.content === true
   }
 
   onStart(span: Span): void {
@@ -330,6 +350,7 @@ export class ConsoleSpanProcessor implements SpanProcessor {
       for (const key of Object.keys(attributes).sort()) {
         // The status says it already.
         if (interrupted && (key === "status.interrupted" || key === "span.label")) continue
+        if (!this.content && contentKeys.has(key)) continue
         pairs.push(makeItem(false, [`${clean(key)}=`, "dim"], [formatValue(attributes[key])]))
       }
       block.layout(body, body, pairs)

@@ -10,8 +10,9 @@ import type * as OtelApi from "@opentelemetry/api"
 import type { ReadableSpan, Span as SdkSpan, SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
-import type * as Context from "effect/Context"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -23,6 +24,8 @@ import { ModelOperation } from "../ModelOperation.js"
 import { normalizeProvider } from "../Provider.js"
 import { ToolTracker } from "../ToolTracker.js"
 import type { ExtractedUsage, UsageFrom } from "../Usage.js"
+import { CurrentContentPolicy } from "./content.js"
+import * as effectAiContent from "./effectAiContent.js"
 import { causeError } from "./errors.js"
 import * as llmCall from "./llmCall.js"
 import * as llmStream from "./llmStream.js"
@@ -275,6 +278,8 @@ export class Plans {
         : { ...this.options(model), usageFrom: read }
       plan = this.withWarnings(llmCall.plan(options as Parameters<typeof llmCall.plan>[0]))
       if (typeof read === "object") plan = { ...plan, usage: guarded(read.trusted) }
+      // The layer feeds the call's content itself, from @effect/ai's prompt and response parts.
+      plan = { ...plan, readsContent: false }
       if (this.calls.size < maxPlans) this.calls.set(model, plan)
     }
     return plan
@@ -285,7 +290,7 @@ export class Plans {
     if (plan === undefined) {
       const options = { ...this.options(model), usageFrom: this.readPart }
       const made = llmStream.plan(options as Parameters<typeof llmStream.plan>[0])
-      plan = { ...made, call: this.withWarnings(made.call) }
+      plan = { ...made, call: { ...this.withWarnings(made.call), readsContent: false } }
       if (this.streams.size < maxPlans) this.streams.set(model, plan)
     }
     return plan
@@ -354,6 +359,84 @@ const trackStream = <A, E, R>(
   plan: llmStream.LlmStreamPlan
 ): Stream.Stream<A, E, Exclude<R, LlmTracker>> => llmStream.track(Stream.tapErrorCause(self, recordHttpFailure), plan)
 
+// --- content -----------------------------------------------------------------------------------------------------
+
+type Content = NonNullable<llmCall.LlmCall["content"]>
+
+/**
+ * Whether calls made in `context` may capture their content: the one reference each call reads anyway, read here
+ * first so that with capture off the layer adds nothing to a call.
+ */
+const mayCapture = (context: Context.Context<never>): boolean => Context.get(context, CurrentContentPolicy).enabled
+
+/** The capture of the call this runs in: `undefined` when capture is off for it (or it runs in none). */
+const contentIn = (context: Context.Context<never>): Content | undefined => currentCall(context)?.content
+
+/** The prompt of a call's options, as its system instructions and input messages. */
+const recordPrompt = (content: Content, options: unknown): void => {
+  const prompt = effectAiContent.fromOptions(options)
+  if (prompt === undefined) return
+  if (prompt.system !== undefined) content.system(prompt.system, false)
+  content.input(prompt.input, false)
+}
+
+const recordResponse = (content: Content, parts: unknown): void => {
+  const output = effectAiContent.fromResponse(parts)
+  if (output !== undefined) content.output(output, false)
+}
+
+/**
+ * Runs inside the call: when its content is captured, the prompt is read as the call starts (so an app's array
+ * changed later does not change it), and the response's parts when it answers; `afterAnswer` is what the model
+ * answered when the call failed after it (an object that could not be decoded).
+ */
+const withContent = <A extends { readonly content: unknown }, E, R>(
+  self: Effect.Effect<A, E, R>,
+  options: unknown,
+  afterAnswer?: () => unknown
+): Effect.Effect<A, E, R> =>
+  Effect.contextWithEffect((context: Context.Context<never>) => {
+    const content = contentIn(context)
+    if (content === undefined) return self
+    recordPrompt(content, options)
+    return Effect.onExit(self, (exit) =>
+      Effect.sync(() => {
+        const parts = Exit.isSuccess(exit) ? exit.value.content : afterAnswer?.()
+        if (parts !== undefined) recordResponse(content, parts)
+      }))
+  })
+
+/**
+ * A stream's content: the prompt as the stream starts, the parts accumulated as they pass, recorded when the
+ * stream ends, before the call does: read to its end, failed, or abandoned (partial, `interrupted`).
+ */
+const withStreamContent = <A, E, R>(self: Stream.Stream<A, E, R>, options: unknown): Stream.Stream<A, E, R> =>
+  Stream.unwrap(Effect.contextWith((context: Context.Context<never>) => {
+    const content = contentIn(context)
+    if (content === undefined) return self
+    recordPrompt(content, options)
+    const output = new effectAiContent.StreamOutput()
+    let ended = false
+    return self.pipe(
+      Stream.mapChunks((parts) => {
+        for (const part of parts) output.observe(part)
+        return parts
+      }),
+      Stream.onEnd(Effect.sync(() => {
+        ended = true
+      })),
+      Stream.ensuringWith((exit) =>
+        Effect.sync(() => {
+          const end = ended ? "complete" : Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)
+            ? "error"
+            : "interrupted"
+          const messages = output.result(end)
+          if (messages !== undefined) content.output(messages, false)
+        })
+      )
+    )
+  }))
+
 // --- tools -------------------------------------------------------------------------------------------------------
 
 /** How tool calls the model asks for are run: by the layer, one tracked tool call each, or by @effect/ai. */
@@ -401,22 +484,31 @@ class ToolRunner {
         Schema.encodeUnknown(tool.parametersSchema as Schema.Schema<unknown, unknown>)(part.params),
         () => part.params
       )
-    return params.pipe(
-      Effect.flatMap((encoded) => toolkit.handle(part.name, encoded as never)),
-      Effect.tap((result) =>
-        Effect.flatMap(ToolTracker, (tracker) => tracker.setResult({ success: !result.isFailure }))
-      ),
-      Effect.map((result) =>
-        Response.makePart("tool-result", {
-          id: part.id,
-          name: part.name,
-          result: result.result,
-          encodedResult: result.encodedResult,
-          isFailure: result.isFailure,
-          providerExecuted: false,
-          ...(part.providerName !== undefined ? { providerName: part.providerName } : {})
-        }) as ToolResultPart
-      ),
+    return Effect.flatMap(ToolTracker, (tracker) => {
+      // The arguments as the model sent them, the result as the model is sent it.
+      const content = tracker instanceof toolCall.ToolCall ? tracker.content : undefined
+      return params.pipe(
+        Effect.flatMap((encoded) => {
+          content?.arguments(encoded, false)
+          return toolkit.handle(part.name, encoded as never)
+        }),
+        Effect.flatMap((result) => {
+          content?.result(result.encodedResult, false)
+          return Effect.as(
+            tracker.setResult({ success: !result.isFailure }),
+            Response.makePart("tool-result", {
+              id: part.id,
+              name: part.name,
+              result: result.result,
+              encodedResult: result.encodedResult,
+              isFailure: result.isFailure,
+              providerExecuted: false,
+              ...(part.providerName !== undefined ? { providerName: part.providerName } : {})
+            }) as ToolResultPart
+          )
+        })
+      )
+    }).pipe(
       (effect) => toolCall.track(effect, this.plan(part.name, tool, part.id))
     )
   }
@@ -494,10 +586,15 @@ export const decorate = (
   const generateText = (options: ToolOptions): AnyEffect =>
     Effect.contextWithEffect((context: Context.Context<never>) => {
       const plan = plans.call(plans.modelIn(context))
-      if (!resolvesTools(options)) return trackCall(inner.generateText(options as never), plan)
+      const capture = mayCapture(context)
+      const ask = (given: ToolOptions) => {
+        const effect = inner.generateText(given as never)
+        return trackCall(capture ? withContent(effect, given) : effect, plan)
+      }
+      if (!resolvesTools(options)) return ask(options)
       return Effect.flatMap(resolveToolkit(options.toolkit), (toolkit) =>
         Effect.flatMap(
-          trackCall(inner.generateText({ ...options, toolkit, disableToolCallResolution: true } as never), plan),
+          ask({ ...options, toolkit, disableToolCallResolution: true }),
           (response) =>
             Effect.map(runner.runAll(response.content, toolkit, options.concurrency), (results) =>
               results.length === 0
@@ -523,12 +620,15 @@ export const decorate = (
         if (Option.isSome(outer)) outer.value(options)
       }
       const onFailure = recordFailure(() => answer === undefined ? undefined : readContent(answer))
-      const call = (given: ToolOptions) =>
-        trackCall(
-          Effect.provideService(inner.generateObject(given as never), Telemetry.CurrentSpanTransformer, capture),
-          plan,
-          onFailure
+      const captureContent = mayCapture(context)
+      const call = (given: ToolOptions) => {
+        const effect = Effect.provideService(
+          inner.generateObject(given as never),
+          Telemetry.CurrentSpanTransformer,
+          capture
         )
+        return trackCall(captureContent ? withContent(effect, given, () => answer) : effect, plan, onFailure)
+      }
       if (!resolvesTools(options)) return call(options)
       return Effect.flatMap(
         resolveToolkit(options.toolkit),
@@ -554,10 +654,15 @@ export const decorate = (
   const streamText = (options: ToolOptions): AnyStream =>
     Stream.unwrap(Effect.contextWithEffect((context: Context.Context<never>) => {
       const plan = plans.stream(plans.modelIn(context))
-      if (!resolvesTools(options)) return Effect.succeed(trackStream(inner.streamText(options as never), plan))
+      const capture = mayCapture(context)
+      const ask = (given: ToolOptions) => {
+        const stream = inner.streamText(given as never)
+        return trackStream(capture ? withStreamContent(stream, given) : stream, plan)
+      }
+      if (!resolvesTools(options)) return Effect.succeed(ask(options))
       return Effect.map(resolveToolkit(options.toolkit), (toolkit) =>
         runner.intoStream(
-          trackStream(inner.streamText({ ...options, toolkit, disableToolCallResolution: true } as never), plan),
+          ask({ ...options, toolkit, disableToolCallResolution: true }),
           toolkit,
           options.concurrency
         ))

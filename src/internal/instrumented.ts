@@ -86,8 +86,9 @@ export const wrapEffect = <This, Args extends ReadonlyArray<any>, A, E, R>(
   fn: (this: This, ...args: Args) => Effect.Effect<A, E, R>
 ): (this: This, ...args: Args) => Effect.Effect<A, E, Exclude<R, LlmTracker>> =>
   function(this: This, ...args: Args) {
-    // Suspended, so that a function that throws instead of failing is recorded as a defect of the call.
-    return track(Effect.suspend(() => fn.call(this, ...args)), planFor(args))
+    // Suspended, so that a function that throws instead of failing is recorded as a defect of the call. The
+    // request goes along for content capture, which reads it when the call starts (and only when capture is on).
+    return track(Effect.suspend(() => fn.call(this, ...args)), planFor(args), args[0])
   }
 
 /** @internal */
@@ -97,5 +98,5 @@ export const wrapPromise = <This, Args extends ReadonlyArray<any>, A>(
 ): (this: This, ...args: Args) => Effect.Effect<A, unknown> =>
   function(this: This, ...args: Args) {
     // The rejection (or a synchronous throw) is the failure as it is, not wrapped in an UnknownException.
-    return track(Effect.tryPromise({ try: () => fn.call(this, ...args), catch: identity }), planFor(args))
+    return track(Effect.tryPromise({ try: () => fn.call(this, ...args), catch: identity }), planFor(args), args[0])
   }

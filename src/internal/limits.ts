@@ -39,8 +39,44 @@ export const maxSeriesPerMetric = 2_000
 /** What the library's own layers set as the SDK's span limits: room for the app's attributes beside ours. */
 export const sdkAttributeCountLimit = 256
 
-/** The SDK's attribute value length limit in the library's layers: a backstop for values the library does not write. */
-export const sdkAttributeValueLengthLimit = maxTextChars
+/**
+ * Characters of captured content per call at most (`Content.layer`'s `maxCallChars` is clamped to it): all its
+ * content attributes' JSON together.
+ */
+export const maxContentCallChars = 65_536
+
+/** Characters of captured content per call by default (`maxCallChars`). */
+export const defaultContentCallChars = 32_768
+
+/** Characters of captured content per message by default (`maxMessageChars`): its parts' strings together. */
+export const defaultContentMessageChars = 8_192
+
+/**
+ * What captured content is read at most, before it is scrubbed or handed to the app's `redact` hook, so that
+ * neither costs more than this whatever a call holds: characters of one string, messages of one list (the latest
+ * input ones, the first output ones), parts of one message, nesting depth and items or keys per level of a tool's
+ * arguments or result (or of a part of a type of its own), and values copied from one call.
+ */
+export const maxContentReadChars = 262_144
+/** Characters read of all the strings of one call's content together (the newest input first). */
+export const maxContentReadTotalChars = 1_048_576
+/** See `maxContentReadChars`. */
+export const maxContentMessages = 1_024
+/** See `maxContentReadChars`. */
+export const maxContentParts = 256
+/** See `maxContentReadChars`. */
+export const maxContentDepth = 16
+/** See `maxContentReadChars`. */
+export const maxContentItems = 1_024
+/** See `maxContentReadChars`. */
+export const maxContentValues = 65_536
+
+/**
+ * The SDK's attribute value length limit in the library's layers: a backstop for values the library does not write,
+ * as long as the longest content attribute, so that the SDK never cuts one (which would break its JSON). Error text
+ * of the bridge's own is cut to `maxTextChars` by the redacting span processor.
+ */
+export const sdkAttributeValueLengthLimit = maxContentCallChars
 
 /** Appended to a cut string, inside its bound. */
 export const truncatedMarker = "…[truncated]"

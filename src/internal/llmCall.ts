@@ -48,6 +48,8 @@ import { type AgentState, currentAgent } from "./agent.js"
 import * as Attempts from "./attempts.js"
 import { recordCost, unknownModelWarning } from "./callCost.js"
 import { type CallListener, CallListeners, type FinishedCall } from "./callListeners.js"
+import { forLlmCall, type LlmContent } from "./content.js"
+import * as ContentFrom from "./contentFrom.js"
 import { causeError } from "./errors.js"
 import * as MetricLabels from "./metricLabels.js"
 import { isUnpriced, toUsd } from "./pricing.js"
@@ -93,6 +95,12 @@ export interface LlmCallPlan {
   readonly warnings: ReadonlyArray<string>
   /** Reads usage from the success value (`usageFrom`); absent when the option is, so that nothing else runs. */
   readonly usage: ((value: unknown) => ExtractedUsage) | undefined
+  /**
+   * Whether captured content is read from the call's request, response or chunks by the library's provider readers:
+   * not for embeddings (whose input is not a conversation), nor for callers that feed the content themselves (the
+   * @effect/ai layer, whose values those readers do not know).
+   */
+  readonly readsContent: boolean
 }
 
 const spanOptions: Tracer.SpanOptions = { kind: "client", captureStackTrace: false }
@@ -163,7 +171,8 @@ export const plan = (given: LlmCallOptions | LlmStreamOptions, readsResponse: bo
     warnings,
     usage: !readsResponse || options.usageFrom === undefined
       ? undefined
-      : resolveUsageFrom(options.usageFrom as UsageFrom, warn)
+      : resolveUsageFrom(options.usageFrom as UsageFrom, warn),
+    readsContent: operation !== ModelOperation.EMBEDDINGS
   }
 }
 
@@ -182,6 +191,11 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
    * are the model invocations, and this one records its span only (see `endWrapper`).
    */
   wrappedCalls = 0
+  /**
+   * What the call said (its messages and instructions), when content capture is on and this call is sampled; else
+   * `undefined`, and content costs the call nothing more. Fed only through its methods (by hand, by readers).
+   */
+  readonly content: LlmContent | undefined
   // What the effect set by hand through the tracker, which wins over what `usageFrom` reads from the response.
   private handTokens = false
   private handResponseId = false
@@ -201,7 +215,9 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
     span: Tracer.Span,
     readonly plan: LlmCallPlan,
     readonly clock: Clock.Clock,
-    context: Context.Context<never>
+    context: Context.Context<never>,
+    services: Context.Context<never>,
+    request?: unknown
   ) {
     super(span)
     // Marked at start, synchronously, so that the enclosing call knows before it ends, whichever fiber runs this.
@@ -223,6 +239,50 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
     this.costByCustomer = Context.get(context, Metrics.CostByCustomer)
     this.usageCost = Context.get(context, Semconv.UsageCostAttribute)
     this.listeners = Context.get(context, CallListeners)
+    const content = forLlmCall(context, services, this)
+    this.content = content
+    // Read now, while the request is as it was sent: a caller may reuse its objects for the next call.
+    if (content !== undefined && request !== undefined && plan.readsContent) this.readRequest(content, request)
+  }
+
+  private readRequest(content: LlmContent, request: unknown): void {
+    this.guard("content", () => {
+      const read = ContentFrom.fromRequest(request, this.plan.provider)
+      if (read === undefined) return
+      if (read.system !== undefined) content.system(read.system, false)
+      if (read.input !== undefined) content.input(read.input, false)
+    })
+  }
+
+  readonly setInputMessages = (messages: ReadonlyArray<unknown>): Effect.Effect<void> =>
+    this.content === undefined
+      ? Effect.void
+      : Effect.sync(() => this.guard("setInputMessages", () => this.content!.input(messages, true)))
+
+  readonly setOutputMessages = (messages: ReadonlyArray<unknown>): Effect.Effect<void> =>
+    this.content === undefined
+      ? Effect.void
+      : Effect.sync(() => this.guard("setOutputMessages", () => this.content!.output(messages, true)))
+
+  readonly setSystemInstructions = (instructions: unknown): Effect.Effect<void> =>
+    this.content === undefined
+      ? Effect.void
+      : Effect.sync(() => this.guard("setSystemInstructions", () => this.content!.system(instructions, true)))
+
+  /**
+   * Records the captured content, if any, before `end`: the output read from the response when the call reads its
+   * response (`usageFrom`), unless set by hand. See `TrackedCall.prepare` for when this runs.
+   */
+  prepare(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined {
+    const content = this.content
+    if (content === undefined) return undefined
+    if (this.plan.usage !== undefined && this.plan.readsContent && exit._tag === "Success") {
+      this.guard("content", () => {
+        const output = ContentFrom.fromResponse(exit.value)
+        if (output !== undefined) content.output(output, false)
+      })
+    }
+    return content.record()
   }
 
   readonly setTokens = (usage: TokenUsage): Effect.Effect<void> =>
@@ -334,7 +394,10 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
     if (value !== undefined) this.set(key, value)
   }
 
-  readonly end = (exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined => {
+  readonly end = (
+    exit: Exit.Exit<unknown, unknown>,
+    endNanos: bigint = this.clock.unsafeCurrentTimeNanos()
+  ): Effect.Effect<void> | undefined => {
     try {
       if (this.plan.usage !== undefined && exit._tag === "Success") this.recordUsage(this.plan.usage(exit.value))
       if (this.wrappedCalls > 0) return this.endWrapper(exit)
@@ -343,12 +406,12 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
         Attempts.failed(causeError(exit.cause), this.attempt)
       }
       const status = this.span.status
-      const startNanos = status._tag === "Started" ? status.startTime : this.clock.unsafeCurrentTimeNanos()
+      const startNanos = status._tag === "Started" ? status.startTime : endNanos
       const provider = this.plan.provider
       const model = this.responseModel ?? this.plan.model
       const timestamp = Number(startNanos / nanosPerMilli)
       const cost = recordCost(this, this.pricing, provider, model, this.tokens, timestamp, this.usageCost)
-      this.recordMetrics(startNanos, cost)
+      this.recordMetrics(startNanos, endNanos, cost)
       return this.rollUp(cost, model)
     } catch {
       // Tracking never changes the call's outcome.
@@ -490,13 +553,13 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
     return followUp
   }
 
-  private recordMetrics(startNanos: bigint, cost: Cost): void {
+  private recordMetrics(startNanos: bigint, endNanos: bigint, cost: Cost): void {
     const series = this.plan.series
     const labels = series.outcome(this.responseModel, this.errorType)
     const { input, output } = this.tokens
     if (input !== undefined && input > 0) Metrics.tokenUsage.unsafeUpdate(input, labels.input)
     if (output !== undefined && output > 0) Metrics.tokenUsage.unsafeUpdate(output, labels.output)
-    const seconds = Number(this.clock.unsafeCurrentTimeNanos() - startNanos) / 1e9
+    const seconds = Number(endNanos - startNanos) / 1e9
     Metrics.operationDuration.unsafeUpdate(seconds, labels.duration)
     Metrics.attempts.unsafeUpdate(1, this.errorType === undefined ? series.attemptSuccess : series.attemptError)
     if (cost.total > zero) {
@@ -522,15 +585,21 @@ const markEnclosing = (enclosing: LlmTracker.Service, context: Context.Context<n
   enclosing.wrappedCalls++
 }
 
-/** @internal */
+/**
+ * Runs `self` as a tracked LLM call. `request` is the request the call sends, when the caller holds it (an
+ * instrumented SDK function's first argument): its content is read when the call starts, if capture is on.
+ *
+ * @internal
+ */
 export const track = <A, E, R>(
   self: Effect.Effect<A, E, R>,
-  plan: LlmCallPlan
+  plan: LlmCallPlan,
+  request?: unknown
 ): Effect.Effect<A, E, Exclude<R, LlmTracker>> =>
   trackedSpan.track(
     self,
     plan.spanName,
     spanOptions,
     LlmTracker,
-    (span, clock, context) => new LlmCall(span, plan, clock, context)
+    (span, clock, context, services) => new LlmCall(span, plan, clock, context, services, request)
   )

@@ -17,6 +17,7 @@ import {
 import type { LlmStreamOptions, StreamUsageFrom } from "../LlmStream.js"
 import { LlmTracker } from "../LlmTracker.js"
 import * as Metrics from "../Metrics.js"
+import * as ContentStream from "./contentStream.js"
 import { LlmCall, type LlmCallPlan, plan as callPlan } from "./llmCall.js"
 import { readOptions } from "./sanitize.js"
 import * as StreamUsage from "./streamUsage.js"
@@ -50,7 +51,8 @@ export const plan = (options: LlmStreamOptions): LlmStreamPlan => {
 /**
  * One run of a tracked stream: its `LlmCall` (so attempts, runs, cost, ledger and metrics are a call's, and so is
  * nesting: a stream inside a tracked call makes that call a wrapper, a tracked call or stream inside this stream
- * makes this one a wrapper), the chunk reader, and the timings. Only counters: no chunk is kept.
+ * makes this one a wrapper), the chunk reader, and the timings. Only counters: no chunk is kept (with content
+ * capture on, the streamed text is accumulated, bounded, to be recorded as the output when the stream ends).
  */
 class StreamRun implements trackedSpan.TrackedCall {
   private chunks = 0
@@ -58,6 +60,7 @@ class StreamRun implements trackedSpan.TrackedCall {
   private lastNanos: bigint | undefined = undefined
   private completed = false
   private readonly startNanos: bigint
+  private readonly content: ContentStream.StreamContent | undefined
 
   constructor(
     readonly call: LlmCall,
@@ -68,6 +71,7 @@ class StreamRun implements trackedSpan.TrackedCall {
     this.startNanos = status._tag === "Started" ? status.startTime : clock.unsafeCurrentTimeNanos()
     call.set(RequestStreaming, true)
     call.set(GenAiRequestStream, true)
+    this.content = call.content === undefined || !call.plan.readsContent ? undefined : ContentStream.make()
   }
 
   /** Sees each chunk of elements as it passes and hands the very same chunk on, so nothing waits on tracking. */
@@ -78,6 +82,8 @@ class StreamRun implements trackedSpan.TrackedCall {
       const now = this.clock.unsafeCurrentTimeNanos()
       const usage = this.usage
       if (usage !== undefined) { for (const element of elements) usage.observe(element) }
+      const content = this.content
+      if (content !== undefined) { for (const element of elements) content.observe(element) }
       // A wrapper's chunks are those of the tracked stream inside it, which times them itself.
       const timed = this.call.wrappedCalls === 0
       if (this.firstNanos === undefined) {
@@ -107,8 +113,28 @@ class StreamRun implements trackedSpan.TrackedCall {
     return this.call.responseModel ?? this.usage?.responseModel()
   }
 
+  /**
+   * The streamed output (partial when the stream did not complete: `finish_reason` `interrupted` where none came),
+   * unless set by hand, then the call's own content recorded (see `TrackedCall.prepare`).
+   */
+  prepare(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined {
+    const content = this.content
+    const captured = this.call.content
+    if (captured === undefined) return undefined
+    if (content !== undefined) {
+      this.call.guard("content", () => {
+        const output = content.result(this.completed)
+        if (output !== undefined) captured.output(output, false)
+      })
+    }
+    return this.call.prepare(exit)
+  }
+
   /** Ends the call exactly once, whatever ended the stream: its end, a failure, an interruption or the consumer. */
-  readonly end = (exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined => {
+  readonly end = (
+    exit: Exit.Exit<unknown, unknown>,
+    endNanos: bigint = this.clock.unsafeCurrentTimeNanos()
+  ): Effect.Effect<void> | undefined => {
     const call = this.call
     try {
       call.set(StreamChunks, this.chunks)
@@ -117,7 +143,7 @@ class StreamRun implements trackedSpan.TrackedCall {
         call.set(GenAiResponseTimeToFirstChunk, Number(this.firstNanos - this.startNanos) / 1e9)
       }
       if (this.usage !== undefined) call.recordUsage(this.usage.result(this.completed))
-      const followUp = call.end(exit)
+      const followUp = call.end(exit, endNanos)
       if (this.firstNanos !== undefined && call.wrappedCalls === 0) {
         const labels = call.plan.series.outcome(call.responseModel, call.errorType).duration
         Metrics.timeToFirstChunk.unsafeUpdate(Number(this.firstNanos - this.startNanos) / 1e9, labels)
@@ -134,7 +160,8 @@ const open = (plan: LlmStreamPlan): Effect.Effect<trackedSpan.Scoped<StreamRun>,
   trackedSpan.scoped(
     plan.call.spanName,
     spanOptions,
-    (span, clock, context) => new StreamRun(new LlmCall(span, plan.call, clock, context), clock, plan.usage?.())
+    (span, clock, context, services) =>
+      new StreamRun(new LlmCall(span, plan.call, clock, context, services), clock, plan.usage?.())
   )
 
 /** The context of the stream's own effects: inside the call's span, with the call as their `LlmTracker`. */

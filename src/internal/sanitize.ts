@@ -3,6 +3,24 @@ import { errorMessage } from "./errors.js"
 import { cut, maxKeyChars, maxListItems, maxNameChars, maxValueChars } from "./limits.js"
 import { isCredentialKey, Redacted } from "./redact.js"
 
+/** Whether `value` is a record (an object, not a list), guarded: a revoked Proxy is none. */
+export const isRecord = (value: unknown): value is Record<string, unknown> => {
+  try {
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+  } catch {
+    return false
+  }
+}
+
+/** Whether `value` is a list, guarded (see `isRecord`). */
+export const isList = (value: unknown): value is ReadonlyArray<unknown> => {
+  try {
+    return Array.isArray(value)
+  } catch {
+    return false
+  }
+}
+
 /** @internal */
 export type Warn = (line: string) => void
 

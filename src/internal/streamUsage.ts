@@ -2,7 +2,7 @@ import type { StreamExtractorName, StreamUsageFrom } from "../LlmStream.js"
 import type { ExtractedUsage } from "../Usage.js"
 import { errorMessage } from "./errors.js"
 import { maxListItems, maxValueChars } from "./limits.js"
-import { count, describe, optionalString, type Warn } from "./sanitize.js"
+import { count, describe, isRecord, optionalString, type Warn } from "./sanitize.js"
 import * as usage from "./usage.js"
 
 /**
@@ -30,15 +30,6 @@ export interface StreamUsage {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
-
-const isRecord = (value: unknown): value is Record<string, unknown> => {
-  try {
-    return typeof value === "object" && value !== null && !Array.isArray(value)
-  } catch {
-    // a revoked Proxy
-    return false
-  }
-}
 
 const isIndex = (value: unknown): value is number =>
   typeof value === "number" && Number.isSafeInteger(value) && value >= 0

@@ -25,6 +25,7 @@ import type { ToolCallOptions, ToolType } from "../ToolCall.js"
 import { ToolTracker } from "../ToolTracker.js"
 import type { ToolResult } from "../ToolTracker.js"
 import { type AgentState, currentAgent } from "./agent.js"
+import { forToolCall, type ToolContent } from "./content.js"
 import { maxTextChars } from "./limits.js"
 import * as MetricLabels from "./metricLabels.js"
 import { resolve as resolveProvider } from "./provider.js"
@@ -120,6 +121,8 @@ export class ToolCall extends SpanRecorder implements ToolTracker.Service {
    * call inside the tool is then a separate model invocation, not one that makes that LLM call a wrapper.
    */
   readonly insideLlmCall: unknown
+  /** The tool's arguments and result, when content capture is on for it (see `LlmCall.content`). */
+  readonly content: ToolContent | undefined
 
   private readonly run: RunState | undefined
   private readonly agent: AgentState | undefined
@@ -128,7 +131,10 @@ export class ToolCall extends SpanRecorder implements ToolTracker.Service {
     span: Tracer.Span,
     readonly plan: ToolCallPlan,
     readonly clock: Clock.Clock,
-    context: Context.Context<never>
+    context: Context.Context<never>,
+    services: Context.Context<never>,
+    /** Whether the effect's success value is the tool's result (`trackToolCall`), unless set by hand. */
+    private readonly successIsResult: boolean = false
   ) {
     super(span)
     this.run = currentRunState(context)
@@ -137,6 +143,25 @@ export class ToolCall extends SpanRecorder implements ToolTracker.Service {
     for (const [key, value] of plan.startAttributes) this.set(key, value)
     for (const [key, value] of plan.userAttributes) this.setUser(key, value)
     for (const line of plan.warnings) this.addWarning(line)
+    this.content = forToolCall(context, services, this.insideLlmCall, this)
+  }
+
+  readonly setArguments = (value: unknown): Effect.Effect<void> =>
+    this.content === undefined
+      ? Effect.void
+      : Effect.sync(() => this.guard("setArguments", () => this.content!.arguments(value, true)))
+
+  readonly setResultContent = (value: unknown): Effect.Effect<void> =>
+    this.content === undefined
+      ? Effect.void
+      : Effect.sync(() => this.guard("setResultContent", () => this.content!.result(value, true)))
+
+  /** Records the captured content, if any, before `end` (see `TrackedCall.prepare`). */
+  prepare(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined {
+    const content = this.content
+    if (content === undefined) return undefined
+    if (this.successIsResult && exit._tag === "Success" && !content.handResult) content.result(exit.value, false)
+    return content.record()
   }
 
   readonly setResult = (result: ToolResult): Effect.Effect<void> =>
@@ -175,11 +200,14 @@ export class ToolCall extends SpanRecorder implements ToolTracker.Service {
       this.guard("addMetadata", () => forEachAttribute("metadata", metadata, ToolPrefix, this.warn, this.userSetter))
     )
 
-  readonly end = (exit: Exit.Exit<unknown, unknown>): undefined => {
+  readonly end = (
+    exit: Exit.Exit<unknown, unknown>,
+    endNanos: bigint = this.clock.unsafeCurrentTimeNanos()
+  ): undefined => {
     try {
       const status = this.span.status
       if (status._tag === "Started") {
-        this.durationMs = Number(this.clock.unsafeCurrentTimeNanos() - status.startTime) / 1e6
+        this.durationMs = Number(endNanos - status.startTime) / 1e6
         this.set(ToolDurationMs, this.durationMs)
       }
       this.errorType = this.finish(exit)
@@ -198,15 +226,22 @@ export class ToolCall extends SpanRecorder implements ToolTracker.Service {
   }
 }
 
-/** @internal */
+/**
+ * Runs `self` as a tracked tool call. With `successIsResult` (`trackToolCall`), its success value is the tool's
+ * result content, unless the effect set one by hand; the @effect/ai layer, whose effects succeed with a result part,
+ * records the result itself.
+ *
+ * @internal
+ */
 export const track = <A, E, R>(
   self: Effect.Effect<A, E, R>,
-  plan: ToolCallPlan
+  plan: ToolCallPlan,
+  successIsResult: boolean = false
 ): Effect.Effect<A, E, Exclude<R, ToolTracker>> =>
   trackedSpan.track(
     self,
     plan.spanName,
     spanOptions,
     ToolTracker,
-    (span, clock, context) => new ToolCall(span, plan, clock, context)
+    (span, clock, context, services) => new ToolCall(span, plan, clock, context, services, successIsResult)
   )

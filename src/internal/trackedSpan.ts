@@ -10,11 +10,33 @@ import { endSpan } from "./spanRecorder.js"
 
 /** @internal */
 export interface TrackedCall {
-  /** Records the outcome on the span; must not throw. May hand back a rare follow-up (a warning to log). */
-  readonly end: (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void> | undefined
+  /**
+   * Records the outcome on the span; must not throw. `endNanos` is when the outcome was known (the span's end time,
+   * taken before `prepare` ran). May hand back a rare follow-up (a warning to log).
+   */
+  readonly end: (exit: Exit.Exit<unknown, unknown>, endNanos: bigint) => Effect.Effect<void> | undefined
+  /**
+   * Work to do before `end` that may take time (the app's redaction of captured content): run once, with the span
+   * no longer current (the outer context restored) and the end time already taken, so that neither the span nor
+   * the duration metric counts it. Must not throw; its effect must not fail.
+   */
+  readonly prepare?: ((exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void> | undefined) | undefined
   /** A tracer for everything the call's effect does (a run's, which writes the run's ids onto every span). */
   readonly tracer?: Tracer.Tracer | undefined
 }
+
+/**
+ * Makes the call's state for a span just made: `context` is the context it was made in, `services` the fiber's
+ * default services (its `Random`, for a decision drawn once per call).
+ *
+ * @internal
+ */
+export type Make<S> = (
+  span: Tracer.Span,
+  clock: Clock.Clock,
+  context: Context.Context<never>,
+  services: Context.Context<never>
+) => S & TrackedCall
 
 /** The state of a tracked span: the span, and the call's own state built with it. */
 interface Started<S> {
@@ -25,6 +47,8 @@ interface Started<S> {
   readonly outer: Context.Context<never>
   /** Set by the one `finish` that ends the call. */
   ended: boolean
+  /** When the outcome was first known: `prepare` ran (or started) then, and the span ends at that time. */
+  endNanos: bigint | undefined
 }
 
 /**
@@ -32,23 +56,45 @@ interface Started<S> {
  * below call it in the same uninterruptible step that made the span and that ensures its end: so an interruption
  * cannot land between a span's creation and the region that ends it, and leave it open.
  */
-const start = <S>(
-  fiber: Fiber.RuntimeFiber<unknown, unknown>,
-  span: Tracer.Span,
-  make: (span: Tracer.Span, clock: Clock.Clock, context: Context.Context<never>) => S & TrackedCall
-): Started<S> => {
-  const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+const start = <S>(fiber: Fiber.RuntimeFiber<unknown, unknown>, span: Tracer.Span, make: Make<S>): Started<S> => {
+  const services = fiber.currentDefaultServices
+  const clock = Context.get(services, Clock.Clock)
   const outer = fiber.currentContext
-  return { span, call: make(span, clock, outer), clock, outer, ended: false }
+  return { span, call: make(span, clock, outer, services), clock, outer, ended: false, endNanos: undefined }
 }
 
 /** Ends the call once: its outcome recorded, then its span ended; hands back the call's follow-up, if any. */
-const finish = (started: Started<unknown>, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined => {
+const finish = (
+  started: Started<unknown>,
+  exit: Exit.Exit<unknown, unknown>,
+  endNanos: bigint
+): Effect.Effect<void> | undefined => {
   if (started.ended) return undefined
   started.ended = true
-  const followUp = started.call.end(exit)
-  endSpan(started.span, started.clock.unsafeCurrentTimeNanos(), exit)
+  const followUp = started.call.end(exit, endNanos)
+  endSpan(started.span, endNanos, exit)
   return followUp
+}
+
+/**
+ * Ends the call once, with the outer context current: the end time taken now, the call's `prepare` run (once, even
+ * if a second close comes while it runs: a scope closing after an interrupted `end`), then `finish`, which runs
+ * whatever happens to `prepare`.
+ */
+const close = (started: Started<unknown>, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined => {
+  if (started.ended) return undefined
+  const first = started.endNanos === undefined
+  const endNanos = started.endNanos ??= started.clock.unsafeCurrentTimeNanos()
+  let prepared: Effect.Effect<void> | undefined
+  if (first) {
+    try {
+      prepared = started.call.prepare?.(exit)
+    } catch {
+      // Tracking never changes the call's outcome.
+    }
+  }
+  if (prepared === undefined) return finish(started, exit, endNanos)
+  return Effect.ensuring(prepared, Effect.suspend(() => finish(started, exit, endNanos) ?? Effect.void))
 }
 
 /**
@@ -67,7 +113,7 @@ export const track = <A, E, R, I, S>(
   name: string,
   options: Tracer.SpanOptions,
   tag: Context.Tag<I, S>,
-  make: (span: Tracer.Span, clock: Clock.Clock, context: Context.Context<never>) => S & TrackedCall
+  make: Make<S>
 ): Effect.Effect<A, E, Exclude<R, I>> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.flatMap(Effect.makeSpan(name, options), (span) =>
@@ -77,7 +123,7 @@ export const track = <A, E, R, I, S>(
         // Every operation between setting the context and restoring it runs with the span current.
         const release = (exit: Exit.Exit<A, E>): Effect.Effect<A, E> =>
           Effect.flatMap(FiberRef.set(FiberRef.currentContext, started.outer), () => {
-            const followUp = finish(started, exit)
+            const followUp = close(started, exit)
             return followUp === undefined ? exit : Effect.zipRight(followUp, exit)
           })
         const tracer = started.call.tracer
@@ -115,17 +161,17 @@ export interface Scoped<S> {
 export const scoped = <S>(
   name: string,
   options: Tracer.SpanOptions,
-  make: (span: Tracer.Span, clock: Clock.Clock, context: Context.Context<never>) => S & TrackedCall
+  make: Make<S>
 ): Effect.Effect<Scoped<S>, never, Scope.Scope> =>
   Effect.map(
     Effect.acquireRelease(
       Effect.flatMap(Effect.makeSpan(name, options), (span) =>
         Effect.withFiberRuntime<Started<S>>((fiber) => Effect.succeed(start(fiber, span, make)))),
       (started: Started<S>, exit) =>
-        finish(started, exit) ?? Effect.void
+        close(started, exit) ?? Effect.void
     ),
     (started): Scoped<S> => ({
       call: started.call,
-      end: (exit) => Effect.suspend(() => finish(started, exit) ?? Effect.void)
+      end: (exit) => Effect.suspend(() => close(started, exit) ?? Effect.void)
     })
   )

@@ -2,7 +2,7 @@ import type { TokenCounts, UsageIteration } from "../LlmTracker.js"
 import type { ExtractedUsage, ExtractorName } from "../Usage.js"
 import { errorMessage } from "./errors.js"
 import { cut, maxListItems, maxValueChars, maxWarnings } from "./limits.js"
-import { boolean, count, describe, optionalString, strings, type Warn } from "./sanitize.js"
+import { boolean, count, describe, isList, isRecord, optionalString, strings, type Warn } from "./sanitize.js"
 
 /** What reading a field of a response threw (a getter, a Proxy's trap): already a warning, and read as absent. */
 const unreadable: unique symbol = Symbol("unreadable")
@@ -163,23 +163,6 @@ class Reader {
       if (reason !== undefined) out.push(reason)
     }
     return out.length > 0 ? out : undefined
-  }
-}
-
-const isRecord = (value: unknown): value is Record<string, unknown> => {
-  try {
-    return typeof value === "object" && value !== null && !Array.isArray(value)
-  } catch {
-    // a revoked Proxy
-    return false
-  }
-}
-
-const isList = (value: unknown): value is ReadonlyArray<unknown> => {
-  try {
-    return Array.isArray(value)
-  } catch {
-    return false
   }
 }
 

@@ -214,8 +214,13 @@ const invokeAgentCommon: AttributeRules = extend(common, {
 
 // --- what the library cannot know -------------------------------------------------------------------------------
 
-const noContent = "content capture (prompts, messages, tool definitions) is not offered: tracking keeps counters, " +
-  "never content"
+// Content (v1.41's opt-in messages, instructions, tool arguments and results) is written on the LLM and tool spans
+// when the app turns capture on (`Content`), and only there: no deviation for those. What stays unwritten:
+const noToolDefinitions = "tool definitions are not captured: content capture records what a call said " +
+  "(messages, instructions, tool arguments and results), not the tools it was offered"
+const noAggregateContent = (span: string) =>
+  `content is captured on the LLM and tool spans inside ${span}, each call's own, not again on the ${span} span ` +
+  "(it would repeat them, and double what a backend stores of them)"
 const noOption = (what: string) => `no option or tracker method carries ${what}`
 const notWritten = (rules: AttributeRules, reasons: Readonly<Record<string, string>>): AttributeRules => {
   const out: Record<string, AttributeRule> = { ...rules }
@@ -226,10 +231,7 @@ const inferenceNotWritten = {
   "gen_ai.request.choice.count": noOption("the number of choices requested"),
   "gen_ai.output.type": noOption("the requested output type"),
   "gen_ai.conversation.id": noOption("a conversation id"),
-  "gen_ai.system_instructions": noContent,
-  "gen_ai.input.messages": noContent,
-  "gen_ai.output.messages": noContent,
-  "gen_ai.tool.definitions": noContent
+  "gen_ai.tool.definitions": noToolDefinitions
 }
 
 // --- the spans ---------------------------------------------------------------------------------------------------
@@ -324,10 +326,7 @@ export const executeTool: SpanDefinition = {
       recommendedIf("when the `provider` option is given"),
       "not part of v1.41's execute_tool span; written only when the caller names the tool's provider"
     )
-  }, {
-    "gen_ai.tool.call.arguments": noContent,
-    "gen_ai.tool.call.result": noContent
-  })
+  }, {})
 }
 
 /**
@@ -372,10 +371,10 @@ export const invokeAgent: SpanDefinition = {
       "gen_ai.conversation.id": noOption("a conversation id"),
       "gen_ai.agent.version": noOption("an agent version"),
       "gen_ai.data_source.id": noOption("a data source id"),
-      "gen_ai.system_instructions": noContent,
-      "gen_ai.input.messages": noContent,
-      "gen_ai.output.messages": noContent,
-      "gen_ai.tool.definitions": noContent
+      "gen_ai.system_instructions": noAggregateContent("agent"),
+      "gen_ai.input.messages": noAggregateContent("agent"),
+      "gen_ai.output.messages": noAggregateContent("agent"),
+      "gen_ai.tool.definitions": noToolDefinitions
     }
   )
 }
@@ -395,8 +394,8 @@ export const invokeWorkflow: SpanDefinition = {
     "gen_ai.input.messages": optIn,
     "gen_ai.output.messages": optIn
   }, {
-    "gen_ai.input.messages": noContent,
-    "gen_ai.output.messages": noContent
+    "gen_ai.input.messages": noAggregateContent("run"),
+    "gen_ai.output.messages": noAggregateContent("run")
   }),
   deviations: {
     kind: {
