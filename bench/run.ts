@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
 
-const scripts = ["track.js", "peers.js"]
+const scripts = ["track.js", "stream.js", "peers.js"]
 for (const script of scripts) {
   const path = fileURLToPath(new URL(script, import.meta.url))
   const result = spawnSync(process.execPath, ["--expose-gc", path, ...process.argv.slice(2)], { stdio: "inherit" })

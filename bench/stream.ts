@@ -1,0 +1,186 @@
+/**
+ * Two of issue 21's requirements that are not about time per call:
+ *
+ *   1. The first chunk of a tracked stream is handed on with no added latency: a provider stream whose chunks arrive
+ *      asynchronously (each after a macrotask, as a socket's would), consumed with and without `trackLlmStream`
+ *      (`usageFrom: "auto"`), runs alternating. Timed from the moment the producer hands its first chunk over to the
+ *      moment the consumer has it, so the span opened before the request is not counted: that is the call's, not the
+ *      chunk's. Also the time from the stream's start to its first chunk (span creation included), for reference.
+ *   2. No heap growth over 1,000,000 tracked calls (short: 20,000): the heap after GC at a quarter, half and all of
+ *      the calls, with the steady-state growth from the first quarter to the end.
+ *
+ * Run by `npm run bench` (see bench/run.ts), in a process of its own, with `--expose-gc`.
+ */
+import { ExportResultCode } from "@opentelemetry/core"
+import { MetricReader } from "@opentelemetry/sdk-metrics"
+import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base"
+import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
+import { Effect, ManagedRuntime, Stream } from "effect"
+import { LlmTracker, Tracking, trackLlmCall, trackLlmStream } from "../src/index.js"
+
+const short = process.argv.includes("--short")
+const streamRuns = short ? 200 : 5_000
+const rounds = short ? 2 : 7
+const heapCalls = short ? 20_000 : 1_000_000
+
+class NoopExporter implements SpanExporter {
+  export(_spans: Array<ReadableSpan>, done: (result: { code: ExportResultCode }) => void): void {
+    done({ code: ExportResultCode.SUCCESS })
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve()
+  }
+}
+
+class IdleReader extends MetricReader {
+  protected onForceFlush(): Promise<void> {
+    return Promise.resolve()
+  }
+  protected onShutdown(): Promise<void> {
+    return Promise.resolve()
+  }
+}
+
+const runtime = ManagedRuntime.make(
+  Tracking.layerSdk({
+    resource: { serviceName: "bench-stream" },
+    spanProcessor: () => new BatchSpanProcessor(new NoopExporter()),
+    metricReader: () => new IdleReader()
+  })
+)
+
+// --- 1. the first chunk ------------------------------------------------------------------------------------------
+
+/** OpenAI chat chunks, as the API streams them: a role, two deltas, the finish reason, the usage. */
+const chunk = (delta: Record<string, unknown>, finish: string | null = null, usage?: Record<string, number>) => ({
+  id: "chatcmpl-bench",
+  object: "chat.completion.chunk",
+  created: 1_741_476_542,
+  model: "gpt-4o-2024-08-06",
+  choices: usage === undefined ? [{ index: 0, delta, finish_reason: finish }] : [],
+  ...(usage === undefined ? {} : { usage })
+})
+const chunks = [
+  chunk({ role: "assistant", content: "" }),
+  chunk({ content: "Par" }),
+  chunk({ content: "is." }),
+  chunk({}, "stop"),
+  chunk({}, null, { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 })
+]
+
+/** When the producer handed its first chunk over, per run. */
+let handedOver = 0
+const macrotask = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+async function* provider(): AsyncGenerator<(typeof chunks)[number]> {
+  for (let i = 0; i < chunks.length; i++) {
+    await macrotask()
+    if (i === 0) handedOver = performance.now()
+    yield chunks[i]
+  }
+}
+
+// A fresh iterator for each run.
+const upstream = Stream.suspend(() => Stream.fromAsyncIterable(provider(), (e) => e))
+const tracked = trackLlmStream(upstream, { provider: "openai", model: "gpt-4o", usageFrom: "auto" })
+
+/** One run: [first chunk handed over → consumer has it, stream start → consumer has it], in µs. */
+const firstChunk = <E>(stream: Stream.Stream<unknown, E>) =>
+  Effect.gen(function*() {
+    let received = 0
+    const started = performance.now()
+    yield* Stream.runForEach(stream, () =>
+      Effect.sync(() => {
+        if (received === 0) received = performance.now()
+      }))
+    return [(received - handedOver) * 1e3, (received - started) * 1e3] as const
+  })
+
+const median = (values: ReadonlyArray<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+
+const timeFirstChunks = async (stream: Stream.Stream<unknown, unknown>) => {
+  const handOver: Array<number> = []
+  const fromStart: Array<number> = []
+  await runtime.runPromise(Effect.gen(function*() {
+    for (let i = 0; i < streamRuns; i++) {
+      const [a, b] = yield* firstChunk(stream)
+      handOver.push(a)
+      fromStart.push(b)
+    }
+  }))
+  return { handOver: median(handOver), fromStart: median(fromStart) }
+}
+
+// --- 2. the heap over many calls ---------------------------------------------------------------------------------
+
+const response = { id: "chatcmpl-123", model: "gpt-4", usage: { prompt_tokens: 120, completion_tokens: 48 } }
+const call = Effect.flatMap(LlmTracker, (tracker) =>
+  Effect.as(
+    tracker.setTokens({ inputTokens: response.usage.prompt_tokens, outputTokens: response.usage.completion_tokens }),
+    response
+  )).pipe(trackLlmCall({ provider: "openai", model: "gpt-4", usageFrom: "auto" }))
+
+const gc = (globalThis as { gc?: () => void }).gc
+const heapAfterGc = () => {
+  gc?.()
+  gc?.()
+  return process.memoryUsage().heapUsed
+}
+const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(2)
+
+const main = async () => {
+  // Both paths optimized before they are timed.
+  await timeFirstChunks(upstream)
+  await timeFirstChunks(tracked)
+  const plain: Array<{ handOver: number; fromStart: number }> = []
+  const withTracking: Array<{ handOver: number; fromStart: number }> = []
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      plain.push(await timeFirstChunks(upstream))
+      withTracking.push(await timeFirstChunks(tracked))
+    } else {
+      withTracking.push(await timeFirstChunks(tracked))
+      plain.push(await timeFirstChunks(upstream))
+    }
+  }
+  const added = plain.map((p, i) => withTracking[i].handOver - p.handOver)
+
+  const marks: Array<number> = []
+  await runtime.runPromise(Effect.gen(function*() {
+    for (let i = 0; i < heapCalls / 100; i++) yield* call
+  }))
+  marks.push(heapAfterGc())
+  for (const until of [heapCalls / 4, heapCalls / 2, heapCalls]) {
+    const from = marks.length === 1 ? heapCalls / 100 : [heapCalls / 4, heapCalls / 2][marks.length - 2]
+    await runtime.runPromise(Effect.gen(function*() {
+      for (let i = from; i < until; i++) yield* call
+    }))
+    marks.push(heapAfterGc())
+  }
+  await runtime.dispose()
+  const check = gc === undefined ? " (run with --expose-gc for a real figure)" : ""
+
+  const lines = [
+    `first chunk of a stream, ${streamRuns} runs x ${rounds} rounds, alternating (medians)${
+      short ? " [short mode: timings not meaningful]" : ""
+    }`,
+    `   handed over → consumer: untracked ${median(plain.map((p) => p.handOver)).toFixed(1)} µs, trackLlmStream ${
+      median(withTracking.map((p) => p.handOver)).toFixed(1)
+    } µs, added ${median(added).toFixed(1)} µs (per round ${Math.min(...added).toFixed(1)} to ${
+      Math.max(...added).toFixed(1)
+    })`,
+    `   stream start → consumer (span opened before the first chunk): untracked ${
+      median(plain.map((p) => p.fromStart)).toFixed(1)
+    } µs, trackLlmStream ${median(withTracking.map((p) => p.fromStart)).toFixed(1)} µs`,
+    `heap after GC over ${heapCalls} tracked calls: ${
+      [heapCalls / 100, heapCalls / 4, heapCalls / 2, heapCalls].map((n, i) => `${n} calls ${mib(marks[i])} MiB`)
+        .join(", ")
+    }; growth from ${heapCalls / 4} to ${heapCalls}: ${mib(marks[3] - marks[1])} MiB${check}`
+  ]
+  process.stdout.write(`${lines.join("\n")}\n`)
+}
+
+main().catch((error) => {
+  process.stderr.write(`${String(error)}\n`)
+  process.exit(1)
+})
