@@ -171,21 +171,28 @@ export const recordCost = (
   timestamp: number,
   usageCost: boolean
 ): Cost => {
-  const warnings: Array<string> = []
+  // Made on the first warning: most calls have none.
+  let warnings: Array<string> | undefined = undefined
   const iterations = tokens.iterations
-  const cost = iterations !== undefined && iterations.length > 0
-    ? iterationsCost(warnings, pricing, provider, model, tokens, iterations, timestamp)
-    : priceOnce(
+  let cost: Cost
+  if (iterations !== undefined && iterations.length > 0) {
+    warnings = []
+    cost = iterationsCost(warnings, pricing, provider, model, tokens, iterations, timestamp)
+  } else {
+    cost = priceOnce(
       pricing,
       provider,
       model,
       pricedUsage(tokens, 1, tokens.webSearches ?? 0, tokens.serviceTier),
       timestamp
     )
+  }
   recorder.set(CostStatus, cost.status)
   if (cost.status === "estimated") {
+    warnings ??= []
     warnings.push(`cost: ${cost.reason ?? estimatedReason}`)
   } else if (cost.reason !== undefined) {
+    warnings ??= []
     warnings.push(`cost: ${cost.reason}; not priced`)
   }
   if (hasAmounts(cost.status)) {
@@ -205,11 +212,12 @@ export const recordCost = (
     // Web searches the pricing has no price for are not in the total: said, never silently left out.
     const searches = tokens.webSearches ?? 0
     if (searches > 0 && cost.toolFees === undefined) {
+      warnings ??= []
       warnings.push(`cost: no price known for web searches on this model; ${searches} not priced`)
     }
   }
   if (cost.source !== undefined) recorder.set(CostPricingSource, cost.source)
-  if (warnings.length > 0) {
+  if (warnings !== undefined && warnings.length > 0) {
     for (const line of warnings) recorder.addWarning(line)
     // A call is priced once its outcome is written, warnings included: written again, with these ones.
     recorder.flushWarnings()

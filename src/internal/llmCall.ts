@@ -50,7 +50,7 @@ import { recordCost, unknownModelWarning } from "./callCost.js"
 import { type CallListener, CallListeners, type FinishedCall } from "./callListeners.js"
 import { forLlmCall, type LlmContent } from "./content.js"
 import * as ContentFrom from "./contentFrom.js"
-import { causeError } from "./errors.js"
+import { causeError, errorMessage } from "./errors.js"
 import * as MetricLabels from "./metricLabels.js"
 import { isUnpriced, toUsd } from "./pricing.js"
 import { resolve as resolveProvider } from "./provider.js"
@@ -394,10 +394,11 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
     if (value !== undefined) this.set(key, value)
   }
 
-  readonly end = (
+  // A method, not a closure made with every call: it is called on the call, never handed on.
+  end(
     exit: Exit.Exit<unknown, unknown>,
     endNanos: bigint = this.clock.unsafeCurrentTimeNanos()
-  ): Effect.Effect<void> | undefined => {
+  ): Effect.Effect<void> | undefined {
     try {
       if (this.plan.usage !== undefined && exit._tag === "Success") this.recordUsage(this.plan.usage(exit.value))
       if (this.wrappedCalls > 0) return this.endWrapper(exit)
@@ -446,54 +447,40 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
    * a tracked stream with what its chunks said, before `end`.
    */
   recordUsage(usage: ExtractedUsage): void {
-    this.guard("usageFrom", () => {
-      if (Array.isArray(usage.warnings)) {
-        for (const line of usage.warnings) if (typeof line === "string") this.addWarning(line)
-      }
-      // Web searches count on their own: a stream abandoned before its usage has them already, and they are billed.
-      const counted = usage.inputTokens !== undefined || usage.outputTokens !== undefined ||
-        usage.iterations !== undefined || usage.webSearches !== undefined
-      if (!this.handTokens && counted) {
-        writeTokens(
-          this,
-          {
-            inputTokens: usage.inputTokens,
-            outputTokens: usage.outputTokens,
-            cacheReadTokens: usage.cacheReadTokens,
-            cacheWriteTokens: usage.cacheWriteTokens,
-            cacheWrite1hTokens: usage.cacheWrite1hTokens,
-            inputAudioTokens: usage.inputAudioTokens,
-            cacheReadAudioTokens: usage.cacheReadAudioTokens,
-            inputImageTokens: usage.inputImageTokens,
-            cacheReadImageTokens: usage.cacheReadImageTokens,
-            reasoningTokens: usage.reasoningTokens,
-            outputAudioTokens: usage.outputAudioTokens,
-            outputImageTokens: usage.outputImageTokens,
-            webSearches: usage.webSearches,
-            serviceTier: usage.serviceTier,
-            iterations: usage.iterations,
-            inputIncludesCache: usage.inputIncludesCache
-          },
-          this.plan.inputExcludesCache,
-          this.tokens,
-          this.plan.provider
-        )
-      }
-      const id = optionalString("responseId", usage.responseId, this.warn)
-      if (!this.handResponseId && id !== undefined) {
-        this.set(GenAiResponseId, id)
-        this.set(ProviderRequestId, id)
-      }
-      const model = optionalString("responseModel", usage.responseModel, this.warn)
-      if (this.responseModel === undefined && model !== undefined) {
-        this.responseModel = model
-        this.set(GenAiResponseModel, model)
-      }
-      const reasons = strings("finishReasons", usage.finishReasons, this.warn)
-      if (!this.handFinishReasons && reasons !== undefined && reasons.length > 0) {
-        this.set(GenAiResponseFinishReasons, reasons)
-      }
-    })
+    // `guard`, written out: no closure on every call that reads its response.
+    try {
+      this.writeUsage(usage)
+    } catch (e) {
+      this.addWarning(`usageFrom: failed (${errorMessage(e)}); ignored`)
+    }
+  }
+
+  private writeUsage(usage: ExtractedUsage): void {
+    const warnings = usage.warnings
+    if (Array.isArray(warnings)) {
+      for (const line of warnings) if (typeof line === "string") this.addWarning(line)
+    }
+    // Web searches count on their own: a stream abandoned before its usage has them already, and they are billed.
+    const counted = usage.inputTokens !== undefined || usage.outputTokens !== undefined ||
+      usage.iterations !== undefined || usage.webSearches !== undefined
+    if (!this.handTokens && counted) {
+      // What was read is handed on as it is (the extractors made it clean): the token fields are the same.
+      writeTokens(this, usage, this.plan.inputExcludesCache, this.tokens, this.plan.provider, false)
+    }
+    const id = optionalString("responseId", usage.responseId, this.warn)
+    if (!this.handResponseId && id !== undefined) {
+      this.set(GenAiResponseId, id)
+      this.set(ProviderRequestId, id)
+    }
+    const model = optionalString("responseModel", usage.responseModel, this.warn)
+    if (this.responseModel === undefined && model !== undefined) {
+      this.responseModel = model
+      this.set(GenAiResponseModel, model)
+    }
+    const reasons = strings("finishReasons", usage.finishReasons, this.warn)
+    if (!this.handFinishReasons && reasons !== undefined && reasons.length > 0) {
+      this.set(GenAiResponseFinishReasons, reasons)
+    }
   }
 
   /**

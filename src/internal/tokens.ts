@@ -19,6 +19,7 @@ import {
   UsageWebSearches
 } from "../Attributes.js"
 import type { TokenCounts, TokenUsage } from "../LlmTracker.js"
+import type { ExtractedUsage } from "../Usage.js"
 import { maxListItems } from "./limits.js"
 import { boolean, count, describe, optionalString, type Warn } from "./sanitize.js"
 import * as Semconv from "./semconv.js"
@@ -106,20 +107,45 @@ const partAttributes: ReadonlyArray<readonly [CountKey, string]> = [
   ["outputImage", UsageOutputImageTokens]
 ]
 
+/** A count of `record` through `count`; an absent one costs a read, not a name built for a warning. */
+const countOf = (value: unknown, field: string, prefix: string, warn: Warn): number | undefined =>
+  value === undefined ? undefined : count(prefix + field, value, warn)
+
 /**
- * Each count of `record` through `count`, with `prefix` before its name in a warning; `beforeCacheReads` reads what
- * stands in for the cache reads (`cachedTokens`) in its place, so that warnings come in the fields' order.
+ * The counts of `record` after its input and output (read first, so that warnings come in the fields' order; at
+ * the top level, `cachedTokens` is read between them and these), through `count`, with `prefix` before a name in a
+ * warning. Written out field by field: one object of one shape, no loop, no closure (this runs on every call).
  */
-const readCounts = (record: TokenCounts, prefix: string, warn: Warn, beforeCacheReads?: () => void): Counts => {
-  const out = {} as Counts
-  for (const [key, field] of countFields) {
-    if (key === "cacheRead") beforeCacheReads?.()
-    // Most fields are absent on most calls: they cost a read, not a name built for a warning.
-    const value = record[field]
-    out[key] = value === undefined ? undefined : count(prefix + field, value, warn)
-  }
-  return out
-}
+const countsAfter = (
+  record: TokenCounts,
+  prefix: string,
+  warn: Warn,
+  input: number | undefined,
+  output: number | undefined
+): Counts => ({
+  input,
+  output,
+  cacheRead: countOf(record.cacheReadTokens, "cacheReadTokens", prefix, warn),
+  cacheWrite: countOf(record.cacheWriteTokens, "cacheWriteTokens", prefix, warn),
+  cacheWrite1h: countOf(record.cacheWrite1hTokens, "cacheWrite1hTokens", prefix, warn),
+  inputAudio: countOf(record.inputAudioTokens, "inputAudioTokens", prefix, warn),
+  cacheReadAudio: countOf(record.cacheReadAudioTokens, "cacheReadAudioTokens", prefix, warn),
+  inputImage: countOf(record.inputImageTokens, "inputImageTokens", prefix, warn),
+  cacheReadImage: countOf(record.cacheReadImageTokens, "cacheReadImageTokens", prefix, warn),
+  reasoning: countOf(record.reasoningTokens, "reasoningTokens", prefix, warn),
+  outputAudio: countOf(record.outputAudioTokens, "outputAudioTokens", prefix, warn),
+  outputImage: countOf(record.outputImageTokens, "outputImageTokens", prefix, warn)
+})
+
+/** Each count of `record` through `count`, with `prefix` before its name in a warning. */
+const readCounts = (record: TokenCounts, prefix: string, warn: Warn): Counts =>
+  countsAfter(
+    record,
+    prefix,
+    warn,
+    countOf(record.inputTokens, "inputTokens", prefix, warn),
+    countOf(record.outputTokens, "outputTokens", prefix, warn)
+  )
 
 /**
  * `input` made to include the cache reads and writes when the API reports it without them; a total past 2^53 (three
@@ -137,13 +163,23 @@ const withCache = (counts: Counts, includesCache: boolean, prefix: string, warn:
   }
 }
 
+/** `counts[key]` when above 0, else 0 (as for no key). */
+const positive = (counts: Counts, key: CountKey | undefined): number => {
+  if (key === undefined) return 0
+  const value = counts[key]
+  return value !== undefined && value > 0 ? value : 0
+}
+
 /**
  * Every part made to fit in its whole, and parts that share a whole (cache reads and writes of the input; audio and
  * image input; reasoning, audio and image output) in it together, so that what pricing charges at a part's rate is
  * never more than what was billed, and what is left at the whole's rate is never negative. A part that does not fit
  * is clamped to what its whole leaves, with a warning. A whole that is not known checks nothing.
  */
-/** Fits `part` into what `whole` leaves beside the `besides` parts; allocates only when it does not fit. */
+/**
+ * Fits `part` into what `whole` leaves beside the `besides` parts (at most two: no rest array per call); allocates
+ * only when it does not fit.
+ */
 const fit = (
   counts: Counts,
   prefix: string,
@@ -151,24 +187,28 @@ const fit = (
   rename: Partial<Record<CountKey, string>> | undefined,
   part: CountKey,
   whole: CountKey,
-  ...besides: ReadonlyArray<CountKey>
+  besides1?: CountKey,
+  besides2?: CountKey
 ): void => {
   const value = counts[part]
   const of = counts[whole]
   if (value === undefined || of === undefined) return
-  let limit = of
-  for (const key of besides) {
-    const other = counts[key]
-    if (other !== undefined && other > 0) limit -= other
-  }
-  limit = Math.max(0, limit)
+  const limit = Math.max(0, of - positive(counts, besides1) - positive(counts, besides2))
   if (value <= limit) return
+  const besides = [besides1, besides2].filter((key): key is CountKey => key !== undefined)
   const nameOf = (key: CountKey): string => rename?.[key] ?? names[key]
   const less = besides.filter((key) => (counts[key] ?? 0) > 0).map((key) => `${nameOf(key)} ${counts[key]}`)
   const wholeText = less.length === 0 ? `${nameOf(whole)} ${of}` : `${nameOf(whole)} ${of} less ${less.join(" and ")}`
   warn(`${prefix}${nameOf(part)}: ${value} exceeds ${wholeText}, of which they are a part; recorded as ${limit}`)
   counts[part] = limit
 }
+
+/** Whether any part is above 0. */
+const hasParts = (counts: Counts): boolean =>
+  (counts.cacheRead ?? 0) > 0 || (counts.cacheWrite ?? 0) > 0 || (counts.cacheWrite1h ?? 0) > 0 ||
+  (counts.inputAudio ?? 0) > 0 || (counts.cacheReadAudio ?? 0) > 0 || (counts.inputImage ?? 0) > 0 ||
+  (counts.cacheReadImage ?? 0) > 0 || (counts.reasoning ?? 0) > 0 || (counts.outputAudio ?? 0) > 0 ||
+  (counts.outputImage ?? 0) > 0
 
 const cachedTokensName: Partial<Record<CountKey, string>> = { cacheRead: "cachedTokens" }
 
@@ -178,6 +218,8 @@ const clampParts = (
   warn: Warn,
   rename?: Partial<Record<CountKey, string>>
 ): void => {
+  // A part of 0 (or none) always fits: most calls have nothing more to check.
+  if (!hasParts(counts)) return
   fit(counts, prefix, warn, rename, "cacheRead", "input")
   fit(counts, prefix, warn, rename, "cacheWrite", "input", "cacheRead")
   fit(counts, prefix, warn, rename, "cacheWrite1h", "cacheWrite")
@@ -200,12 +242,14 @@ interface Iteration {
   readonly counts: Counts
 }
 
+const noIterations: ReadonlyArray<Iteration> = []
+
 /** The valid iterations of `usage.iterations`, at most `maxListItems` of them; an empty list reads as none. */
-const readIterations = (value: unknown, includesCache: boolean, warn: Warn): Array<Iteration> => {
-  if (value === undefined) return []
+const readIterations = (value: unknown, includesCache: boolean, warn: Warn): ReadonlyArray<Iteration> => {
+  if (value === undefined) return noIterations
   if (!Array.isArray(value)) {
     warn(`iterations: ${describe(value)} is not a list; dropped`)
-    return []
+    return noIterations
   }
   if (value.length > maxListItems) {
     warn(`iterations: a list of ${value.length} items; the first ${maxListItems} are read`)
@@ -281,10 +325,11 @@ const openaiTierProviders: ReadonlySet<string> = new Set(["openai", "azure.opena
  */
 export const writeTokens = (
   recorder: SpanRecorder,
-  usage: TokenUsage,
+  usage: TokenUsage | ExtractedUsage,
   inputExcludesCacheByDefault: boolean,
   into: RecordedTokens,
-  provider: string | undefined = undefined
+  provider: string | undefined = undefined,
+  readsCachedTokens: boolean = true
 ): void => {
   const warn = recorder.warn
   if (typeof usage !== "object" || usage === null) {
@@ -294,10 +339,11 @@ export const writeTokens = (
   const includesCache = usage.inputIncludesCache === undefined
     ? !inputExcludesCacheByDefault
     : boolean("inputIncludesCache", usage.inputIncludesCache, warn) ?? !inputExcludesCacheByDefault
-  let cached: number | undefined
-  const top = readCounts(usage, "", warn, () => {
-    cached = count("cachedTokens", usage.cachedTokens, warn)
-  })
+  const input = countOf(usage.inputTokens, "inputTokens", "", warn)
+  const output = countOf(usage.outputTokens, "outputTokens", "", warn)
+  // Read in its place among the fields (for the warnings' order); what `usageFrom` read never has it.
+  const cached = readsCachedTokens ? count("cachedTokens", (usage as TokenUsage).cachedTokens, warn) : undefined
+  const top = countsAfter(usage, "", warn, input, output)
   const readGiven = top.cacheRead !== undefined
   top.cacheRead ??= cached
   withCache(top, includesCache, "", warn)
@@ -353,10 +399,12 @@ export const writeTokens = (
     recorder.set(GenAiUsageReasoningOutputTokens, reasoning)
     into.reasoning = reasoning
   }
-  for (const [key, attribute] of partAttributes) {
+  for (let i = 0; i < partAttributes.length; i++) {
+    const part = partAttributes[i]!
+    const key = part[0]
     const value = tokens[key]
     if (value !== undefined && value > 0) {
-      recorder.set(attribute, value)
+      recorder.set(part[1], value)
       into[key] = value
     }
   }

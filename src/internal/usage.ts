@@ -1,7 +1,7 @@
 import type { TokenCounts, UsageIteration } from "../LlmTracker.js"
 import type { ExtractedUsage, ExtractorName } from "../Usage.js"
 import { errorMessage } from "./errors.js"
-import { cut, maxListItems, maxValueChars, maxWarnings } from "./limits.js"
+import { cut, maxListItems, maxNameChars, maxValueChars, maxWarnings } from "./limits.js"
 import { boolean, count, describe, isList, isRecord, optionalString, strings, type Warn } from "./sanitize.js"
 
 /** What reading a field of a response threw (a getter, a Proxy's trap): already a warning, and read as absent. */
@@ -13,24 +13,28 @@ const unreadable: unique symbol = Symbol("unreadable")
  * count it hands back is a non-negative safe integer (`count` of `sanitize.ts`), every string is bounded.
  */
 class Reader {
-  private readonly lines: Array<string> = []
+  // Made on the first warning: most responses have none, and a reader is made for every response read.
+  private lines: Array<string> | undefined = undefined
   private moreWarnings = 0
+  private warnLine: Warn | undefined = undefined
   constructor(readonly api: string) {}
 
-  readonly warn: Warn = (line) => this.note(`usage (${this.api}): ${line}`)
+  get warn(): Warn {
+    return this.warnLine ??= (line) => this.note(`usage (${this.api}): ${line}`)
+  }
 
   /** A warning line as it is. */
   note(line: string): void {
+    const lines = this.lines ??= []
     // Cut to a span warning's final bound only once redacted (see `SpanRecorder.addWarning`).
-    if (this.lines.length < maxWarnings) this.lines.push(cut(line, 4 * maxValueChars))
+    if (lines.length < maxWarnings) lines.push(cut(line, 4 * maxValueChars))
     else this.moreWarnings++
   }
 
   /** The warnings, bounded: `maxWarnings` lines and a count of the rest. */
   get warnings(): Array<string> {
-    return this.moreWarnings > 0
-      ? [...this.lines, `usage (${this.api}): ${this.moreWarnings} more warnings dropped`]
-      : this.lines
+    const lines = this.lines ?? []
+    return this.moreWarnings > 0 ? [...lines, `usage (${this.api}): ${this.moreWarnings} more warnings dropped`] : lines
   }
 
   /** `record[key]`, guarded. */
@@ -39,9 +43,14 @@ class Reader {
     try {
       return record[key]
     } catch (e) {
-      this.warn(`${path}: failed to read (${errorMessage(e)}); ignored`)
-      return unreadable
+      return this.unreadable(path, e)
     }
+  }
+
+  /** What a field that threw when read at `path` reads as, with a warning. */
+  private unreadable(path: string, e: unknown): typeof unreadable {
+    this.warn(`${path}: failed to read (${errorMessage(e)}); ignored`)
+    return unreadable
   }
 
   /** Whether `record` has `key`, guarded (a Proxy's `has` trap may throw: then it has not). */
@@ -68,12 +77,21 @@ class Reader {
 
   /** A count (see `count`). `null` reads as absent (some OpenAI-compatible APIs send it). */
   count(value: unknown, path: string, required = false): number | undefined {
+    // A count as it should be is `count`'s answer already, with nothing to warn about.
+    if (typeof value === "number" && value >= 0 && value <= Number.MAX_SAFE_INTEGER && Number.isInteger(value)) {
+      return value
+    }
     if (value === unreadable) return undefined
     if (value === undefined || value === null) {
       if (required) this.warn(`${path} is missing`)
       return undefined
     }
     return count(path, value, this.warn)
+  }
+
+  /** The count at `record[key]` (see `count`). */
+  at(record: Record<string, unknown> | undefined, key: string, path: string): number | undefined {
+    return this.count(this.get(record, key, path), path)
   }
 
   /** `a + b + ...` of counts, or undefined (with a warning) when the sum is no longer a safe integer. */
@@ -89,13 +107,16 @@ class Reader {
 
   /** An id or a model: `null` and empty strings read as absent. */
   string(value: unknown, path: string): string | undefined {
-    if (value === unreadable || value === null) return undefined
+    if (value === undefined || value === unreadable || value === null) return undefined
+    // Within its bound, a string is `optionalString`'s answer already.
+    if (typeof value === "string" && value.length > 0 && value.length <= maxNameChars) return value
     return optionalString(path, value, this.warn)
   }
 
   /** A finish reason, bounded as an attribute value. */
   reason(value: unknown, path: string): string | undefined {
-    if (value === unreadable || value === null) return undefined
+    if (value === undefined || value === unreadable || value === null) return undefined
+    if (typeof value === "string" && value.length > 0 && value.length <= maxValueChars) return value
     return optionalString(path, value, this.warn, maxValueChars)
   }
 
@@ -154,34 +175,62 @@ class Reader {
     }
     const length = list.length
     if (length > maxListItems) this.warn(`${path}: a list of ${length} items; the first ${maxListItems} are read`)
-    const out: Array<string> = []
+    let out: Array<string> | undefined
     for (let i = 0; i < Math.min(length, maxListItems); i++) {
-      const item = this.get(list as unknown as Record<string, unknown>, String(i), `${path}[${i}]`)
+      const item = this.itemAt(list, i, path)
       // A choice still streaming, or cut short, has a null finish reason: nothing to record, nothing wrong.
-      const value = isRecord(item) ? this.get(item, key, `${path}[${i}].${key}`) : undefined
-      const reason = this.reason(value, `${path}[${i}].${key}`)
-      if (reason !== undefined) out.push(reason)
+      const value = isRecord(item) ? this.fieldAt(item, key, path, i) : undefined
+      // The path of a warning is built only for a value that needs one.
+      const reason = typeof value === "string" && value.length > 0 && value.length <= maxValueChars
+        ? value
+        : this.reason(value, `${path}[${i}].${key}`)
+      if (reason !== undefined) (out ??= []).push(reason)
     }
-    return out.length > 0 ? out : undefined
+    return out
+  }
+
+  /** `list[i]`, guarded, its path (`path[i]`) built only if reading it throws. */
+  private itemAt(list: ReadonlyArray<unknown>, i: number, path: string): unknown {
+    try {
+      return list[i]
+    } catch (e) {
+      return this.unreadable(`${path}[${i}]`, e)
+    }
+  }
+
+  /** `item[key]` of the `i`th item of the list at `path`, guarded, its path built only if reading it throws. */
+  private fieldAt(item: Record<string, unknown>, key: string, path: string, i: number): unknown {
+    try {
+      return item[key]
+    } catch (e) {
+      return this.unreadable(`${path}[${i}].${key}`, e)
+    }
   }
 }
 
 const single = (value: string | undefined): Array<string> | undefined => value === undefined ? undefined : [value]
 
-/** `fields` without its `undefined` fields, so that it reads cleanly and spreads cleanly. */
+/**
+ * `fields` without its `undefined` fields, so that it reads cleanly and spreads cleanly. A `for...in` over an object
+ * literal: no entry arrays, no spread (this runs on every call that reads its response).
+ */
 const defined = <A extends object>(fields: A): A => {
   const out: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(fields)) {
+  for (const key in fields) {
+    const value = fields[key]
     if (value !== undefined) out[key] = value
   }
   return out as A
 }
 
+type Fields = { -readonly [K in keyof ExtractedUsage]: ExtractedUsage[K] }
+
 /** Builds the result without `undefined` fields, the reader's warnings last. */
-const result = (reader: Reader, fields: Omit<ExtractedUsage, "warnings">): ExtractedUsage => ({
-  ...defined(fields),
-  warnings: reader.warnings
-})
+const result = (reader: Reader, fields: Omit<ExtractedUsage, "warnings">): ExtractedUsage => {
+  const out: Fields = defined(fields)
+  out.warnings = reader.warnings
+  return out
+}
 
 const root = (reader: Reader, response: unknown): Record<string, unknown> | undefined => {
   if (isRecord(response)) return response
@@ -198,8 +247,6 @@ const openaiChat = (response: unknown, api = "openai.chat"): ExtractedUsage => {
   const body = root(r, response)
   if (body === undefined) return result(r, {})
   const usage = r.record(r.get(body, "usage", "usage"), "usage", true)
-  const at = (record: Record<string, unknown> | undefined, key: string, path: string) =>
-    r.count(r.get(record, key, path), path)
   const promptDetails = r.record(
     r.get(usage, "prompt_tokens_details", "usage.prompt_tokens_details"),
     "usage.prompt_tokens_details"
@@ -208,12 +255,12 @@ const openaiChat = (response: unknown, api = "openai.chat"): ExtractedUsage => {
     r.get(usage, "completion_tokens_details", "usage.completion_tokens_details"),
     "usage.completion_tokens_details"
   )
-  const cacheRead = at(promptDetails, "cached_tokens", "usage.prompt_tokens_details.cached_tokens") ??
+  const cacheRead = r.at(promptDetails, "cached_tokens", "usage.prompt_tokens_details.cached_tokens") ??
     // DeepSeek reports its cache hits at the top level; some OpenAI-compatible servers put `cached_tokens` there.
-    at(usage, "prompt_cache_hit_tokens", "usage.prompt_cache_hit_tokens") ??
-    at(usage, "cached_tokens", "usage.cached_tokens")
-  const cacheWrite = at(promptDetails, "cache_write_tokens", "usage.prompt_tokens_details.cache_write_tokens") ??
-    at(usage, "cache_write_tokens", "usage.cache_write_tokens")
+    r.at(usage, "prompt_cache_hit_tokens", "usage.prompt_cache_hit_tokens") ??
+    r.at(usage, "cached_tokens", "usage.cached_tokens")
+  const cacheWrite = r.at(promptDetails, "cache_write_tokens", "usage.prompt_tokens_details.cache_write_tokens") ??
+    r.at(usage, "cache_write_tokens", "usage.cache_write_tokens")
   const prompt = usage === undefined
     ? undefined
     : r.count(r.get(usage, "prompt_tokens", "usage.prompt_tokens"), "usage.prompt_tokens", true)
@@ -223,32 +270,42 @@ const openaiChat = (response: unknown, api = "openai.chat"): ExtractedUsage => {
     "usage.completion_tokens",
     !r.has(usage, "total_tokens")
   )
-  const reasoning = at(completionDetails, "reasoning_tokens", "usage.completion_tokens_details.reasoning_tokens")
-  const details = (record: Record<string, unknown> | undefined, key: string, path: string) =>
-    at(record, key, `${path}.${key}`)
-  const total = at(usage, "total_tokens", "usage.total_tokens")
+  const reasoning = r.at(completionDetails, "reasoning_tokens", "usage.completion_tokens_details.reasoning_tokens")
+  const total = r.at(usage, "total_tokens", "usage.total_tokens")
   // xAI reports reasoning tokens beside the completion tokens rather than in them, which its total shows
   // (prompt + completion + reasoning); reasoning is billed as output, so it is added back.
   const reasoningApart = prompt !== undefined && completion !== undefined && reasoning !== undefined &&
     reasoning > 0 && total === prompt + completion + reasoning
-  return result(r, {
-    inputTokens: prompt,
-    outputTokens: reasoningApart
-      ? r.sum("usage.completion_tokens + reasoning_tokens", completion, reasoning)
-      : completion,
-    cacheReadTokens: cacheRead,
-    cacheWriteTokens: cacheWrite,
-    inputAudioTokens: details(promptDetails, "audio_tokens", "usage.prompt_tokens_details"),
-    inputImageTokens: details(promptDetails, "image_tokens", "usage.prompt_tokens_details"),
-    reasoningTokens: reasoning,
-    outputAudioTokens: details(completionDetails, "audio_tokens", "usage.completion_tokens_details"),
-    outputImageTokens: details(completionDetails, "image_tokens", "usage.completion_tokens_details"),
-    serviceTier: r.string(r.get(body, "service_tier", "service_tier"), "service_tier"),
-    inputIncludesCache: true,
-    responseId: r.string(r.get(body, "id", "id"), "id"),
-    responseModel: r.string(r.get(body, "model", "model"), "model"),
-    finishReasons: r.stringsOf(r.get(body, "choices", "choices"), "finish_reason", "choices")
-  })
+  const output = reasoningApart
+    ? r.sum("usage.completion_tokens + reasoning_tokens", completion, reasoning)
+    : completion
+  const inputAudio = r.at(promptDetails, "audio_tokens", "usage.prompt_tokens_details.audio_tokens")
+  const inputImage = r.at(promptDetails, "image_tokens", "usage.prompt_tokens_details.image_tokens")
+  const outputAudio = r.at(completionDetails, "audio_tokens", "usage.completion_tokens_details.audio_tokens")
+  const outputImage = r.at(completionDetails, "image_tokens", "usage.completion_tokens_details.image_tokens")
+  const serviceTier = r.string(r.get(body, "service_tier", "service_tier"), "service_tier")
+  const responseId = r.string(r.get(body, "id", "id"), "id")
+  const responseModel = r.string(r.get(body, "model", "model"), "model")
+  const finishReasons = r.stringsOf(r.get(body, "choices", "choices"), "finish_reason", "choices")
+  // Built field by field, as `result` would (no `undefined` fields, warnings last), without the literal it copies:
+  // this is the reader of the most common response of all.
+  const out: Fields = {}
+  if (prompt !== undefined) out.inputTokens = prompt
+  if (output !== undefined) out.outputTokens = output
+  if (cacheRead !== undefined) out.cacheReadTokens = cacheRead
+  if (cacheWrite !== undefined) out.cacheWriteTokens = cacheWrite
+  if (inputAudio !== undefined) out.inputAudioTokens = inputAudio
+  if (inputImage !== undefined) out.inputImageTokens = inputImage
+  if (reasoning !== undefined) out.reasoningTokens = reasoning
+  if (outputAudio !== undefined) out.outputAudioTokens = outputAudio
+  if (outputImage !== undefined) out.outputImageTokens = outputImage
+  if (serviceTier !== undefined) out.serviceTier = serviceTier
+  out.inputIncludesCache = true
+  if (responseId !== undefined) out.responseId = responseId
+  if (responseModel !== undefined) out.responseModel = responseModel
+  if (finishReasons !== undefined) out.finishReasons = finishReasons
+  out.warnings = r.warnings
+  return out
 }
 
 /** Mistral's REST API is OpenAI-shaped; its TypeScript SDK hands back the same fields in camelCase. */
