@@ -28,21 +28,16 @@
  */
 import { type Attributes, context, SpanKind } from "@opentelemetry/api"
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks"
-import { ExportResultCode } from "@opentelemetry/core"
 import { OpenAIInstrumentation as OfficialInstrumentation } from "@opentelemetry/instrumentation-openai"
-import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics"
-import {
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  type ReadableSpan,
-  type SpanExporter
-} from "@opentelemetry/sdk-trace-base"
+import { MeterProvider, type MetricReader } from "@opentelemetry/sdk-metrics"
+import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base"
 import { OpenAIInstrumentation as OpenLlmetryInstrumentation } from "@traceloop/instrumentation-openai"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { writeFile } from "node:fs/promises"
 import { Session } from "node:inspector/promises"
 import * as openaiModule from "openai"
 import { Tracking, trackLlmCall } from "../src/index.js"
+import { DroppingExporter, IdleReader } from "./sdk.js"
 
 const OpenAI = openaiModule.default
 
@@ -104,28 +99,6 @@ const params = {
 const call = () => client.chat.completions.create(params)
 
 // --- one OpenTelemetry pipeline -------------------------------------------------------------------------------
-/** Drops every span, or keeps them while `capture` is on (for the checks before timing). */
-class DroppingExporter implements SpanExporter {
-  capture = false
-  readonly captured: Array<ReadableSpan> = []
-  export(spans: Array<ReadableSpan>, done: (result: { code: ExportResultCode }) => void): void {
-    if (this.capture) this.captured.push(...spans)
-    done({ code: ExportResultCode.SUCCESS })
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve()
-  }
-}
-
-class IdleReader extends MetricReader {
-  protected onForceFlush(): Promise<void> {
-    return Promise.resolve()
-  }
-  protected onShutdown(): Promise<void> {
-    return Promise.resolve()
-  }
-}
-
 /** The spans one run of `f` exports through `processor` into `exporter`. */
 const exportedBy = async (
   exporter: DroppingExporter,

@@ -11,40 +11,20 @@
  *
  * Run by `npm run bench` (see bench/run.ts), in a process of its own, with `--expose-gc`.
  */
-import { ExportResultCode } from "@opentelemetry/core"
-import { MetricReader } from "@opentelemetry/sdk-metrics"
-import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base"
 import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Effect, ManagedRuntime, Stream } from "effect"
 import { LlmTracker, Tracking, trackLlmCall, trackLlmStream } from "../src/index.js"
+import { DroppingExporter, IdleReader } from "./sdk.js"
 
 const short = process.argv.includes("--short")
 const streamRuns = short ? 200 : 5_000
 const rounds = short ? 2 : 7
 const heapCalls = short ? 20_000 : 1_000_000
 
-class NoopExporter implements SpanExporter {
-  export(_spans: Array<ReadableSpan>, done: (result: { code: ExportResultCode }) => void): void {
-    done({ code: ExportResultCode.SUCCESS })
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve()
-  }
-}
-
-class IdleReader extends MetricReader {
-  protected onForceFlush(): Promise<void> {
-    return Promise.resolve()
-  }
-  protected onShutdown(): Promise<void> {
-    return Promise.resolve()
-  }
-}
-
 const runtime = ManagedRuntime.make(
   Tracking.layerSdk({
     resource: { serviceName: "bench-stream" },
-    spanProcessor: () => new BatchSpanProcessor(new NoopExporter()),
+    spanProcessor: () => new BatchSpanProcessor(new DroppingExporter()),
     metricReader: () => new IdleReader()
   })
 )

@@ -26,17 +26,12 @@
  */
 import * as LanguageModel from "@effect/ai/LanguageModel"
 import { type Attributes, SpanKind } from "@opentelemetry/api"
-import { ExportResultCode } from "@opentelemetry/core"
-import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics"
-import {
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  type ReadableSpan,
-  type SpanExporter
-} from "@opentelemetry/sdk-trace-base"
+import { MeterProvider } from "@opentelemetry/sdk-metrics"
+import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Effect, Layer, Logger, LogLevel, ManagedRuntime, Metric } from "effect"
 import * as EffectAi from "../src/EffectAi.js"
 import { Budget, LlmTracker, Metrics, Pricing, Tracking, TrackingTest, trackLlmCall } from "../src/index.js"
+import { DroppingExporter, IdleReader } from "./sdk.js"
 
 const short = process.argv.includes("--short")
 const calls = short ? 2_000 : 20_000
@@ -46,24 +41,6 @@ const rounds = short ? 2 : 15
 const heapCalls = short ? 5_000 : 200_000
 const heapModels = 50
 const leakModels = short ? 5_000 : 50_000
-
-class NoopExporter implements SpanExporter {
-  export(_spans: Array<ReadableSpan>, done: (result: { code: ExportResultCode }) => void): void {
-    done({ code: ExportResultCode.SUCCESS })
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve()
-  }
-}
-
-class IdleReader extends MetricReader {
-  protected onForceFlush(): Promise<void> {
-    return Promise.resolve()
-  }
-  protected onShutdown(): Promise<void> {
-    return Promise.resolve()
-  }
-}
 
 const response = { id: "chatcmpl-123", model: "gpt-4", usage: { prompt_tokens: 120, completion_tokens: 48 } }
 const trivial = Effect.succeed(response)
@@ -118,7 +95,7 @@ const trackedFor = (model: string) =>
 const tracked = trackedFor("gpt-4")
 
 // --- 4. the OpenTelemetry SDK alone --------------------------------------------------------------------------
-const sdkTracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(new NoopExporter())] })
+const sdkTracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(new DroppingExporter())] })
 const sdkTracer = sdkTracerProvider.getTracer("bench")
 const sdkMeterProvider = new MeterProvider({ readers: [new IdleReader()] })
 const sdkMeter = sdkMeterProvider.getMeter("bench")
@@ -193,7 +170,7 @@ const budgetLayer = Budget.layer({ limits: [{ scope: "global", amount: 1_000_000
 const runtime = ManagedRuntime.make(Layer.merge(
   Tracking.layerSdk({
     resource: { serviceName: "bench" },
-    spanProcessor: () => new BatchSpanProcessor(new NoopExporter()),
+    spanProcessor: () => new BatchSpanProcessor(new DroppingExporter()),
     metricReader: () => new IdleReader()
   }),
   // gpt-4 is priced from the catalogue; the heap test's 50 models get prices of their own.
