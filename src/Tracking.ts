@@ -5,7 +5,6 @@
  * @since 0.1.0
  */
 import type * as Resource from "@effect/opentelemetry/Resource"
-import * as OtelTracer from "@effect/opentelemetry/Tracer"
 import type * as OtelApi from "@opentelemetry/api"
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto"
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto"
@@ -355,7 +354,7 @@ export const layerSdk = (options: SdkOptions): Layer.Layer<Resource.Resource> =>
         : new RedactingSpanProcessor(processors as SpanProcessor, redactor)
     )
     const tracing = options.registerGlobals === false
-      ? OtelTracer.layer
+      ? OtelGlobals.tracerLayerWithoutGlobals
       : Layer.merge(OtelGlobals.tracerLayer, OtelGlobals.layer)
     return tracing.pipe(Layer.provide(provider))
   }))

@@ -5,7 +5,7 @@ import * as OtelApi from "@opentelemetry/api"
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks"
 import { type MetricData, MetricReader, type ResourceMetrics } from "@opentelemetry/sdk-metrics"
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
-import { Data, Duration, Effect, Layer, Runtime, TestClock } from "effect"
+import { Context, Data, Duration, Effect, Layer, Runtime, TestClock, Tracer } from "effect"
 import { setTimeout as sleep } from "node:timers/promises"
 import { LlmTracker, Pricing, ToolTracker, Tracking, TrackingTest, trackLlmCall, trackToolCall } from "../src/index.js"
 import { fakeProvider } from "./utils/fakeProvider.js"
@@ -268,4 +268,93 @@ describe("spans made after a tracked call, in the same fiber", () => {
       assert.strictEqual(spans.find((span) => span.name === "after-call")!.parentSpanContext?.spanId, outerId)
       assert.deepStrictEqual(seen, { before: outerId, after: outerId })
     }).pipe(Effect.provide(TrackingTest.layer)))
+})
+
+describe("the OpenTelemetry context that each step of a tracked call runs in", () => {
+  /** `n` tracked calls at once, each looking twice, with a yield between: what plain code saw, and the span ids. */
+  const concurrentCalls = <R>(n: number, spansOf: Effect.Effect<ReadonlyArray<ReadableSpan>, never, R>) =>
+    Effect.gen(function*() {
+      const models = Array.from({ length: n }, () => uniqueName("concurrent"))
+      const seen = yield* Effect.forEach(
+        models,
+        (model) =>
+          Effect.zip(seenByPlainCode, Effect.zipRight(Effect.yieldNow(), seenByPlainCode)).pipe(
+            trackLlmCall({ provider: "openai", model })
+          ),
+        { concurrency: "unbounded" }
+      )
+      const spans = yield* spansOf
+      return { seen, ids: models.map((model) => spanIdOf(spans, `chat ${model}`)) }
+    })
+
+  const expectOwnSpan = ({ ids, seen }: { ids: ReadonlyArray<string>; seen: ReadonlyArray<unknown> }) =>
+    assert.deepStrictEqual(seen, ids.map((id) => [{ before: id, after: id }, { before: id, after: id }]))
+
+  it.live("is each call's own span when calls run at once, in fibers that interleave", () =>
+    concurrentCalls(6, TrackingTest.finishedSpans).pipe(Effect.map(expectOwnSpan), Effect.provide(TrackingTest.layer)))
+
+  it.live("is each call's own span with registerGlobals: false and a context manager the app registered", () => {
+    const spans = new InMemorySpanExporter()
+    const layer = Tracking.layerSdk({
+      resource: { serviceName: "own-manager" },
+      spanProcessor: () => new SimpleSpanProcessor(spans),
+      registerGlobals: false
+    })
+    return Effect.acquireUseRelease(
+      Effect.sync(() => OtelApi.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())),
+      () =>
+        Effect.gen(function*() {
+          expectOwnSpan(yield* concurrentCalls(4, Effect.sync(() => spans.getFinishedSpans())))
+          // A span that does not propagate leaves the tracked span active for plain code, as the bridge does.
+          const hidden = yield* seenByPlainCode.pipe(
+            Effect.withSpan("hidden", { context: Context.make(Tracer.DisablePropagation, true) }),
+            trackLlmCall({ provider: "openai", model: "gpt-4o-mini" })
+          )
+          const id = spanIdOf(spans.getFinishedSpans(), "chat gpt-4o-mini")
+          assert.deepStrictEqual(hidden, { before: id, after: id })
+        }).pipe(Effect.provide(layer)),
+      (registered) => Effect.sync(() => registered && OtelApi.context.disable())
+    )
+  })
+
+  it.live("is each call's own span under NodeSdk.layer with Tracking.layerContextManager", () => {
+    const own = appsOwnSdk()
+    return concurrentCalls(4, Effect.sync(() => own.spans.getFinishedSpans())).pipe(
+      Effect.map(expectOwnSpan),
+      Effect.provide(Tracking.layerContextManager.pipe(Layer.provideMerge(own.layer)))
+    )
+  })
+
+  it.live("is still entered by the app's own tracer when it wraps the bridge's, under layerContextManager", () => {
+    const own = appsOwnSdk()
+    let entered = 0
+    // An app's tracer with a `context` of its own: it must keep running for the steps of a tracked call.
+    const counting = Layer.unwrapEffect(Effect.map(Effect.tracer, (tracer) =>
+      Layer.setTracer({
+        ...tracer,
+        context(execution, fiber) {
+          if (fiber.currentSpan !== undefined) entered++
+          return tracer.context(execution, fiber)
+        }
+      })))
+    return concurrentCalls(2, Effect.sync(() => own.spans.getFinishedSpans())).pipe(
+      Effect.map((result) => {
+        expectOwnSpan(result)
+        assert.isAbove(entered, 0)
+      }),
+      Effect.provide(Tracking.layerContextManager.pipe(Layer.provideMerge(counting), Layer.provideMerge(own.layer)))
+    )
+  })
+
+  it.live("is no span with registerGlobals: false and no context manager, as under the bridge alone", () => {
+    const spans = new InMemorySpanExporter()
+    return trackedSeen.pipe(
+      Effect.map((seen) => assert.deepStrictEqual(seen, { before: undefined, after: undefined })),
+      Effect.provide(Tracking.layerSdk({
+        resource: { serviceName: "no-manager" },
+        spanProcessor: () => new SimpleSpanProcessor(spans),
+        registerGlobals: false
+      }))
+    )
+  })
 })

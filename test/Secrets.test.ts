@@ -9,7 +9,12 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
 import { SpanStatusCode } from "@opentelemetry/api"
-import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor
+} from "@opentelemetry/sdk-trace-base"
 import { Cause, Effect, Exit, Layer } from "effect"
 import { randomBytes } from "node:crypto"
 import OpenAI from "openai"
@@ -501,6 +506,30 @@ describe("with the app's own NodeSdk.layer", () => {
       assertAbsent(serialise(spans), [openaiKey], "exported")
       for (const span of spans) assert.strictEqual(span.status.message, "401 Incorrect API key provided: [REDACTED]")
     }).pipe(Effect.provide(Otel))
+  })
+})
+
+describe("Redaction.spanProcessor, on spans that are not the library's", () => {
+  it("redacts each text attribute of a span that succeeded and has no events, and leaves the others", () => {
+    const exporter = new InMemorySpanExporter()
+    const provider = new BasicTracerProvider({
+      spanProcessors: [Redaction.spanProcessor(new SimpleSpanProcessor(exporter))]
+    })
+    const keys = ["error.message", "url.full", "url.query", "http.url", "http.target"]
+    for (const key of keys) {
+      const span = provider.getTracer("other").startSpan(key, {
+        attributes: { [key]: `/v1/models?key=${openaiKey}`, "note": `key=${openaiKey}` }
+      })
+      span.setStatus({ code: SpanStatusCode.OK })
+      span.end()
+    }
+    const spans = exporter.getFinishedSpans()
+    assert.strictEqual(spans.length, keys.length)
+    for (const span of spans) {
+      assert.strictEqual(span.attributes[span.name], "/v1/models?key=[REDACTED]", span.name)
+      // Not an attribute known to carry text from a request: left as it is.
+      assert.strictEqual(span.attributes["note"], `key=${openaiKey}`, span.name)
+    }
   })
 })
 

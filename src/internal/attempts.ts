@@ -1,6 +1,6 @@
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
-import * as Schedule from "effect/Schedule"
+import type * as Schedule from "effect/Schedule"
 
 /**
  * Attempt numbering for the tracked calls inside `retryTracked` and `fallbackTracked`. Scopes nest (a retry inside
@@ -58,14 +58,15 @@ const registeredAttempt = (input: unknown): number | undefined => {
 }
 
 /**
- * The attempt number of a tracked call starting in `context`: the larger of the next one after a failed attempt
+ * The attempt number of a tracked call starting with `iteration` (its context's `Schedule.CurrentIterationMetadata`)
+ * in `scope`: the larger of the next one after a failed attempt
  * that a retry is repeating and its scope's number (a fallback step inside a retried chain is both), else 1.
  *
  * @internal
  */
-export const resolve = (context: Context.Context<never>, scope: AttemptScope | undefined): number => {
+export const resolve = (iteration: Schedule.IterationMetadata, scope: AttemptScope | undefined): number => {
   const fromScope = scope === undefined ? 1 : scope.attempt
-  const input = Context.get(context, Schedule.CurrentIterationMetadata).input
+  const input = iteration.input
   if (input === undefined) return fromScope
   const previous = registeredAttempt(input)
   return previous === undefined ? fromScope : Math.max(previous + 1, fromScope)

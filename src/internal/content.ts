@@ -309,17 +309,16 @@ export class ToolContent {
 }
 
 /**
- * The capture of a tracked LLM call starting now, or `undefined` when capture is off or this call is not sampled:
- * one reference read when it is off.
+ * The capture of a tracked LLM call starting now under `policy` (its context's `CurrentContentPolicy`), or
+ * `undefined` when capture is off or this call is not sampled: nothing more is done when it is off.
  *
  * @internal
  */
 export const forLlmCall = (
-  context: Context.Context<never>,
+  policy: Policy,
   services: Context.Context<never>,
   recorder: SpanRecorder
 ): LlmContent | undefined => {
-  const policy = Context.get(context, CurrentContentPolicy)
   if (!policy.enabled || !sampled(policy, services)) return undefined
   return new LlmContent(policy, recorder)
 }

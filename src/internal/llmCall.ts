@@ -3,6 +3,7 @@ import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
+import * as Schedule from "effect/Schedule"
 import type * as Tracer from "effect/Tracer"
 import {
   BotanuPrefix,
@@ -37,7 +38,6 @@ import { CostLedger } from "../CostLedger.js"
 import type { LlmCallOptions } from "../LlmCall.js"
 import type { LlmStreamOptions } from "../LlmStream.js"
 import { LlmTracker } from "../LlmTracker.js"
-import type { AttributeValue, RequestIds, RequestParams, TokenUsage } from "../LlmTracker.js"
 import * as Metrics from "../Metrics.js"
 import { ModelOperation } from "../ModelOperation.js"
 import { type Cost, Pricing } from "../Pricing.js"
@@ -48,7 +48,7 @@ import { type AgentState, currentAgent } from "./agent.js"
 import * as Attempts from "./attempts.js"
 import { recordCost, unknownModelWarning } from "./callCost.js"
 import { type CallListener, CallListeners, type FinishedCall } from "./callListeners.js"
-import { forLlmCall, type LlmContent } from "./content.js"
+import { CurrentContentPolicy, forLlmCall, type LlmContent, type Policy as ContentPolicy } from "./content.js"
 import * as ContentFrom from "./contentFrom.js"
 import { causeError, errorMessage } from "./errors.js"
 import * as MetricLabels from "./metricLabels.js"
@@ -176,6 +176,54 @@ export const plan = (given: LlmCallOptions | LlmStreamOptions, readsResponse: bo
   }
 }
 
+/** What a tracked LLM call reads from the context it starts in (see `environmentOf`). */
+interface Environment {
+  readonly enclosing: LlmTracker.Service | undefined
+  readonly tool: ToolTracker.Service | undefined
+  readonly attemptScope: Attempts.AttemptScope | undefined
+  readonly iteration: Schedule.IterationMetadata
+  readonly run: RunState | undefined
+  readonly agent: AgentState | undefined
+  readonly pricing: Pricing.Service
+  readonly ledger: CostLedger.Service | undefined
+  readonly costByCustomer: Metrics.CostByCustomerPolicy
+  readonly usageCost: boolean
+  readonly listeners: ReadonlyArray<CallListener>
+  readonly contentPolicy: ContentPolicy
+}
+
+const environments = new WeakMap<Context.Context<never>, Environment>()
+let lastEnvironment: { readonly context: Context.Context<never>; readonly environment: Environment } | undefined
+
+/**
+ * What a call reads from `context`, read once per context: a context never changes, and the calls of one fiber (a
+ * loop, the steps of a run, a retry) start in the same one, so a dozen lookups a call become one comparison. Kept
+ * weakly, so that a context's entry goes with it.
+ */
+const environmentOf = (context: Context.Context<never>): Environment => {
+  if (lastEnvironment?.context === context) return lastEnvironment.environment
+  let environment = environments.get(context)
+  if (environment === undefined) {
+    environment = {
+      enclosing: serviceOption(context, LlmTracker),
+      tool: serviceOption(context, ToolTracker),
+      attemptScope: Context.get(context, Attempts.CurrentAttemptScope),
+      iteration: Context.get(context, Schedule.CurrentIterationMetadata),
+      run: currentRunState(context),
+      agent: currentAgent(context),
+      pricing: Context.get(context, Pricing),
+      ledger: serviceOption(context, CostLedger),
+      costByCustomer: Context.get(context, Metrics.CostByCustomer),
+      usageCost: Context.get(context, Semconv.UsageCostAttribute),
+      listeners: Context.get(context, CallListeners),
+      contentPolicy: Context.get(context, CurrentContentPolicy)
+    }
+    environments.set(context, environment)
+  }
+  lastEnvironment = { context, environment }
+  return environment
+}
+
 /**
  * The state of one tracked LLM call and the `LlmTracker` that its effect sees.
  *
@@ -220,26 +268,26 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
     request?: unknown
   ) {
     super(span)
+    const environment = environmentOf(context)
     // Marked at start, synchronously, so that the enclosing call knows before it ends, whichever fiber runs this.
-    const enclosing = serviceOption(context, LlmTracker)
-    if (enclosing !== undefined) markEnclosing(enclosing, context)
+    if (environment.enclosing !== undefined) markEnclosing(environment.enclosing, environment.tool)
     for (const [key, value] of plan.startAttributes) this.set(key, value)
     for (const [key, value] of plan.userAttributes) this.setUser(key, value)
     for (const line of plan.warnings) this.addWarning(line)
-    const scope = Context.get(context, Attempts.CurrentAttemptScope)
+    const scope = environment.attemptScope
     this.attemptScope = scope
-    this.attempt = Attempts.resolve(context, scope)
+    this.attempt = Attempts.resolve(environment.iteration, scope)
     Attempts.started(scope, this.attempt)
     this.set(RequestAttempt, this.attempt)
     if (scope?.fallbackIndex !== undefined) this.set(RequestFallbackIndex, scope.fallbackIndex)
-    this.run = currentRunState(context)
-    this.agent = currentAgent(context)
-    this.pricing = Context.get(context, Pricing)
-    this.ledger = serviceOption(context, CostLedger)
-    this.costByCustomer = Context.get(context, Metrics.CostByCustomer)
-    this.usageCost = Context.get(context, Semconv.UsageCostAttribute)
-    this.listeners = Context.get(context, CallListeners)
-    const content = forLlmCall(context, services, this)
+    this.run = environment.run
+    this.agent = environment.agent
+    this.pricing = environment.pricing
+    this.ledger = environment.ledger
+    this.costByCustomer = environment.costByCustomer
+    this.usageCost = environment.usageCost
+    this.listeners = environment.listeners
+    const content = forLlmCall(environment.contentPolicy, services, this)
     this.content = content
     // Read now, while the request is as it was sent: a caller may reuse its objects for the next call.
     if (content !== undefined && request !== undefined && plan.readsContent) this.readRequest(content, request)
@@ -254,20 +302,26 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
     })
   }
 
-  readonly setInputMessages = (messages: ReadonlyArray<unknown>): Effect.Effect<void> =>
-    this.content === undefined
-      ? Effect.void
-      : Effect.sync(() => this.guard("setInputMessages", () => this.content!.input(messages, true)))
+  get setInputMessages(): LlmTracker.Service["setInputMessages"] {
+    return (messages) =>
+      this.content === undefined
+        ? Effect.void
+        : Effect.sync(() => this.guard("setInputMessages", () => this.content!.input(messages, true)))
+  }
 
-  readonly setOutputMessages = (messages: ReadonlyArray<unknown>): Effect.Effect<void> =>
-    this.content === undefined
-      ? Effect.void
-      : Effect.sync(() => this.guard("setOutputMessages", () => this.content!.output(messages, true)))
+  get setOutputMessages(): LlmTracker.Service["setOutputMessages"] {
+    return (messages) =>
+      this.content === undefined
+        ? Effect.void
+        : Effect.sync(() => this.guard("setOutputMessages", () => this.content!.output(messages, true)))
+  }
 
-  readonly setSystemInstructions = (instructions: unknown): Effect.Effect<void> =>
-    this.content === undefined
-      ? Effect.void
-      : Effect.sync(() => this.guard("setSystemInstructions", () => this.content!.system(instructions, true)))
+  get setSystemInstructions(): LlmTracker.Service["setSystemInstructions"] {
+    return (instructions) =>
+      this.content === undefined
+        ? Effect.void
+        : Effect.sync(() => this.guard("setSystemInstructions", () => this.content!.system(instructions, true)))
+  }
 
   /**
    * Records the captured content, if any, before `end`: the output read from the response when the call reads its
@@ -285,110 +339,133 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
     return content.record()
   }
 
-  readonly setTokens = (usage: TokenUsage): Effect.Effect<void> =>
-    Effect.sync(() =>
-      this.guard("setTokens", () => {
-        this.handTokens = true
-        writeTokens(this, usage, this.plan.inputExcludesCache, this.tokens, this.plan.provider)
-      })
-    )
+  get setTokens(): LlmTracker.Service["setTokens"] {
+    return (usage) =>
+      Effect.sync(() =>
+        this.guard("setTokens", () => {
+          this.handTokens = true
+          writeTokens(this, usage, this.plan.inputExcludesCache, this.tokens, this.plan.provider)
+        })
+      )
+  }
 
-  readonly setRequestId = (ids: RequestIds): Effect.Effect<void> =>
-    Effect.sync(() =>
-      this.guard("setRequestId", () => {
-        if (typeof ids !== "object" || ids === null) {
-          return this.warn(`setRequestId: ${describe(ids)} is not a record; dropped`)
-        }
-        const providerId = optionalString("providerRequestId", ids.providerRequestId, this.warn)
-        if (providerId !== undefined) {
-          this.handResponseId = true
-          this.set(GenAiResponseId, providerId)
-          this.set(ProviderRequestId, providerId)
-        }
-        const clientId = optionalString("clientRequestId", ids.clientRequestId, this.warn)
-        if (clientId !== undefined) this.set(ProviderClientRequestId, clientId)
-      })
-    )
+  get setRequestId(): LlmTracker.Service["setRequestId"] {
+    return (ids) =>
+      Effect.sync(() =>
+        this.guard("setRequestId", () => {
+          if (typeof ids !== "object" || ids === null) {
+            return this.warn(`setRequestId: ${describe(ids)} is not a record; dropped`)
+          }
+          const providerId = optionalString("providerRequestId", ids.providerRequestId, this.warn)
+          if (providerId !== undefined) {
+            this.handResponseId = true
+            this.set(GenAiResponseId, providerId)
+            this.set(ProviderRequestId, providerId)
+          }
+          const clientId = optionalString("clientRequestId", ids.clientRequestId, this.warn)
+          if (clientId !== undefined) this.set(ProviderClientRequestId, clientId)
+        })
+      )
+  }
 
-  readonly setResponseModel = (model: string): Effect.Effect<void> =>
-    Effect.sync(() =>
-      this.guard("setResponseModel", () => {
-        const value = optionalString("responseModel", model, this.warn)
-        if (value !== undefined) {
-          this.responseModel = value
-          this.set(GenAiResponseModel, value)
-        }
-      })
-    )
+  get setResponseModel(): LlmTracker.Service["setResponseModel"] {
+    return (model) =>
+      Effect.sync(() =>
+        this.guard("setResponseModel", () => {
+          const value = optionalString("responseModel", model, this.warn)
+          if (value !== undefined) {
+            this.responseModel = value
+            this.set(GenAiResponseModel, value)
+          }
+        })
+      )
+  }
 
-  readonly setRequestParams = (params: RequestParams): Effect.Effect<void> =>
-    Effect.sync(() =>
-      this.guard("setRequestParams", () => {
-        if (typeof params !== "object" || params === null) {
-          return this.warn(`setRequestParams: ${describe(params)} is not a record; dropped`)
-        }
-        const warn = this.warn
-        this.setNumber(GenAiRequestTemperature, finite("temperature", params.temperature, warn))
-        this.setNumber(GenAiRequestTopP, finite("topP", params.topP, warn))
-        this.setNumber(GenAiRequestTopK, count("topK", params.topK, warn))
-        this.setNumber(GenAiRequestMaxTokens, count("maxTokens", params.maxTokens, warn))
-        this.setNumber(GenAiRequestFrequencyPenalty, finite("frequencyPenalty", params.frequencyPenalty, warn))
-        this.setNumber(GenAiRequestPresencePenalty, finite("presencePenalty", params.presencePenalty, warn))
-        this.setNumber(GenAiRequestSeed, integer("seed", params.seed, warn))
-        const stops = strings("stopSequences", params.stopSequences, warn)
-        if (stops !== undefined) this.set(GenAiRequestStopSequences, stops)
-      })
-    )
+  get setRequestParams(): LlmTracker.Service["setRequestParams"] {
+    return (params) =>
+      Effect.sync(() =>
+        this.guard("setRequestParams", () => {
+          if (typeof params !== "object" || params === null) {
+            return this.warn(`setRequestParams: ${describe(params)} is not a record; dropped`)
+          }
+          const warn = this.warn
+          this.setNumber(GenAiRequestTemperature, finite("temperature", params.temperature, warn))
+          this.setNumber(GenAiRequestTopP, finite("topP", params.topP, warn))
+          this.setNumber(GenAiRequestTopK, count("topK", params.topK, warn))
+          this.setNumber(GenAiRequestMaxTokens, count("maxTokens", params.maxTokens, warn))
+          this.setNumber(GenAiRequestFrequencyPenalty, finite("frequencyPenalty", params.frequencyPenalty, warn))
+          this.setNumber(GenAiRequestPresencePenalty, finite("presencePenalty", params.presencePenalty, warn))
+          this.setNumber(GenAiRequestSeed, integer("seed", params.seed, warn))
+          const stops = strings("stopSequences", params.stopSequences, warn)
+          if (stops !== undefined) this.set(GenAiRequestStopSequences, stops)
+        })
+      )
+  }
 
-  readonly setStreaming = (streaming: boolean = true): Effect.Effect<void> =>
-    Effect.sync(() =>
-      this.guard("setStreaming", () => {
-        const value = boolean("streaming", streaming, this.warn)
-        if (value !== undefined) {
-          this.set(RequestStreaming, value)
-          this.set(GenAiRequestStream, value)
-        }
-      })
-    )
+  get setStreaming(): LlmTracker.Service["setStreaming"] {
+    return (streaming = true) =>
+      Effect.sync(() =>
+        this.guard("setStreaming", () => {
+          const value = boolean("streaming", streaming, this.warn)
+          if (value !== undefined) {
+            this.set(RequestStreaming, value)
+            this.set(GenAiRequestStream, value)
+          }
+        })
+      )
+  }
 
-  readonly setCacheHit = (hit: boolean = true): Effect.Effect<void> =>
-    Effect.sync(() =>
-      this.guard("setCacheHit", () => {
-        const value = boolean("cacheHit", hit, this.warn)
-        if (value !== undefined) this.set(RequestCacheHit, value)
-      })
-    )
+  get setCacheHit(): LlmTracker.Service["setCacheHit"] {
+    return (hit = true) =>
+      Effect.sync(() =>
+        this.guard("setCacheHit", () => {
+          const value = boolean("cacheHit", hit, this.warn)
+          if (value !== undefined) this.set(RequestCacheHit, value)
+        })
+      )
+  }
 
-  readonly setAttempt = (attempt: number): Effect.Effect<void> =>
-    Effect.sync(() =>
-      this.guard("setAttempt", () => {
-        const value = count("attempt", attempt, this.warn)
-        if (value === undefined) return
-        if (value < 1) return this.warn(`attempt: ${value} is below 1; dropped`)
-        this.attempt = value
-        Attempts.started(this.attemptScope, value)
-        this.set(RequestAttempt, value)
-      })
-    )
+  get setAttempt(): LlmTracker.Service["setAttempt"] {
+    return (attempt) =>
+      Effect.sync(() =>
+        this.guard("setAttempt", () => {
+          const value = count("attempt", attempt, this.warn)
+          if (value === undefined) return
+          if (value < 1) return this.warn(`attempt: ${value} is below 1; dropped`)
+          this.attempt = value
+          Attempts.started(this.attemptScope, value)
+          this.set(RequestAttempt, value)
+        })
+      )
+  }
 
-  readonly setFinishReason = (reason: string | ReadonlyArray<string>): Effect.Effect<void> =>
-    Effect.sync(() =>
-      this.guard("setFinishReason", () => {
-        const reasons = strings("finishReason", reason, this.warn)
-        if (reasons !== undefined && reasons.length > 0) {
-          this.handFinishReasons = true
-          this.set(GenAiResponseFinishReasons, reasons)
-        }
-      })
-    )
+  get setFinishReason(): LlmTracker.Service["setFinishReason"] {
+    return (reason) =>
+      Effect.sync(() =>
+        this.guard("setFinishReason", () => {
+          const reasons = strings("finishReason", reason, this.warn)
+          if (reasons !== undefined && reasons.length > 0) {
+            this.handFinishReasons = true
+            this.set(GenAiResponseFinishReasons, reasons)
+          }
+        })
+      )
+  }
 
-  readonly setError = (error: unknown): Effect.Effect<void> =>
-    Effect.sync(() => this.guard("setError", () => this.reportError(error, this.clock.unsafeCurrentTimeNanos())))
+  get setError(): LlmTracker.Service["setError"] {
+    return (error) =>
+      Effect.sync(() => this.guard("setError", () => this.reportError(error, this.clock.unsafeCurrentTimeNanos())))
+  }
 
-  readonly addMetadata = (metadata: Readonly<Record<string, AttributeValue>>): Effect.Effect<void> =>
-    Effect.sync(() =>
-      this.guard("addMetadata", () => forEachAttribute("metadata", metadata, BotanuPrefix, this.warn, this.userSetter))
-    )
+  get addMetadata(): LlmTracker.Service["addMetadata"] {
+    return (metadata) =>
+      Effect.sync(() =>
+        this.guard(
+          "addMetadata",
+          () => forEachAttribute("metadata", metadata, BotanuPrefix, this.warn, this.userSetter)
+        )
+      )
+  }
 
   private setNumber(key: string, value: number | undefined): void {
     if (value !== undefined) this.set(key, value)
@@ -565,9 +642,8 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
  * in, so that boundary costs two map lookups. A call that starts after the enclosing one ended (in a fiber it forked
  * and did not wait for) is too late to change what that one recorded: both count.
  */
-const markEnclosing = (enclosing: LlmTracker.Service, context: Context.Context<never>): void => {
+const markEnclosing = (enclosing: LlmTracker.Service, tool: ToolTracker.Service | undefined): void => {
   if (!(enclosing instanceof LlmCall)) return
-  const tool = serviceOption(context, ToolTracker)
   if (tool instanceof ToolCall && tool.insideLlmCall === enclosing) return
   enclosing.wrappedCalls++
 }

@@ -3,14 +3,14 @@ import * as OtelTracer from "@effect/opentelemetry/Tracer"
 import * as OtelApi from "@opentelemetry/api"
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks"
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core"
-import type * as Context from "effect/Context"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
 import { globalValue } from "effect/GlobalValue"
 import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import * as Supervisor from "effect/Supervisor"
-import type * as Tracer from "effect/Tracer"
+import * as Tracer from "effect/Tracer"
 
 /** What one build of a layer registered, so that its release undoes exactly that and nothing an app set. */
 interface Registered {
@@ -60,6 +60,80 @@ class BaseContextSupervisor extends Supervisor.AbstractSupervisor<void> {
   }
 }
 
+// The @effect/opentelemetry bridge marks its spans with this registered symbol and keeps the SDK span in `span`.
+const OtelSpanTypeId = Symbol.for("@effect/opentelemetry/Tracer/OtelSpan")
+
+/**
+ * The OpenTelemetry context of the last step run with a span of the bridge current: the Effect span, its SDK span,
+ * the context that was active and the one made from it with the SDK span. A fiber's consecutive steps run with the
+ * same span from the same active context, so one entry serves nearly every step; it holds the last ones only.
+ */
+const lastSpanContext = globalValue("@botanu/effect/otelGlobals/lastSpanContext", () => ({
+  effectSpan: undefined as Tracer.AnySpan | undefined,
+  span: undefined as OtelApi.Span | undefined,
+  parent: undefined as OtelApi.Context | undefined,
+  context: undefined as OtelApi.Context | undefined
+}))
+
+/** The SDK span of an Effect span, when it is one of the bridge's and propagates; else `undefined`. */
+const bridgeSpanOf = (span: Tracer.AnySpan): OtelApi.Span | undefined =>
+  span._tag === "Span" && OtelSpanTypeId in span && !Context.get(span.context, Tracer.DisablePropagation)
+    ? (span as unknown as { readonly span: OtelApi.Span }).span
+    : undefined
+
+/**
+ * What the bridge's `context` does for a step with one of its spans current, without its cost on each step: the
+ * bridge makes a new OpenTelemetry context (a copy of the active one, with the SDK span) and enters it, for every
+ * Effect operation. The context entered here is the same, but made once while the span and the active context
+ * stay the same, and not entered when it holds the span already (a step resumed from a callback registered inside
+ * the span), where it would hold the same values. A span that is not the bridge's, or does not propagate, is left to
+ * the bridge's own `context`.
+ */
+const runInSpan = <X>(
+  bridge: Tracer.Tracer,
+  execution: () => X,
+  fiber: Fiber.RuntimeFiber<any, any>,
+  current: Tracer.AnySpan
+): X => {
+  const last = lastSpanContext
+  const active = OtelApi.context.active()
+  if (current === last.effectSpan) {
+    if (active === last.context) return execution()
+    if (active === last.parent) return OtelApi.context.with(last.context!, execution)
+  }
+  const span = current === last.effectSpan ? last.span! : bridgeSpanOf(current)
+  if (span === undefined) return bridge.context(execution, fiber)
+  if (OtelApi.trace.getSpan(active) === span) return execution()
+  const context = OtelApi.trace.setSpan(active, span)
+  last.effectSpan = current
+  last.span = span
+  last.parent = active
+  last.context = context
+  return OtelApi.context.with(context, execution)
+}
+
+/**
+ * The fiber whose base context was looked up last, and that context: a fiber runs many steps in a row, and a
+ * WeakMap lookup on each of them is most of what a step without a span costs here.
+ */
+const lastBase = globalValue("@botanu/effect/otelGlobals/lastBase", () => ({
+  fiber: undefined as Fiber.RuntimeFiber<unknown, unknown> | undefined,
+  context: undefined as OtelApi.Context | undefined
+}))
+
+const baseContextOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>): OtelApi.Context => {
+  const last = lastBase
+  if (last.fiber === fiber && last.context !== undefined) return last.context
+  let base = baseContexts.get(fiber)
+  if (base === undefined) {
+    base = OtelApi.context.active()
+    baseContexts.set(fiber, base)
+  }
+  last.fiber = fiber
+  last.context = base
+  return base
+}
+
 /**
  * With a context manager, a fiber that resumes in a callback registered while a span was current (a promise that
  * settled, a timer, the scheduler's next batch) finds that span's context in AsyncLocalStorage, long after the span
@@ -68,20 +142,43 @@ class BaseContextSupervisor extends Supervisor.AbstractSupervisor<void> {
  * call as active. This tracer runs such steps in the context the fiber started in instead. A fiber started before
  * the layer was built (the main one) was not seen starting: its context is the one of its first step seen here.
  *
+ * `bridge` says that `tracer` is the bridge's own: the steps with one of its spans current then enter the same
+ * context as the bridge would, more cheaply (see `runInSpan`). Any other tracer keeps its own `context` for them.
+ *
  * @internal
  */
-export const withBaseContext = (tracer: Tracer.Tracer): Tracer.Tracer => ({
+export const withBaseContext = (tracer: Tracer.Tracer, bridge: boolean = false): Tracer.Tracer => ({
   ...tracer,
   context(execution, fiber) {
-    if (fiber.currentSpan !== undefined) return tracer.context(execution, fiber)
-    let base = baseContexts.get(fiber)
-    if (base === undefined) {
-      base = OtelApi.context.active()
-      baseContexts.set(fiber, base)
+    const current = fiber.currentSpan
+    if (current !== undefined) {
+      return bridge
+        ? runInSpan(tracer, execution, fiber, current)
+        : tracer.context(execution, fiber)
     }
+    const base = baseContextOf(fiber)
     return OtelApi.context.active() === base ? execution() : OtelApi.context.with(base, execution)
   }
 })
+
+/**
+ * The bridge's tracer, entering the context of its spans as `withBaseContext` does, for layers that register no
+ * context manager: a step without a span runs as the bridge runs it, in whatever context is active.
+ *
+ * @internal
+ */
+export const tracerLayerWithoutGlobals: Layer.Layer<
+  OtelTracer.OtelTracer,
+  never,
+  Resource.Resource | OtelTracer.OtelTracerProvider
+> = Layer.unwrapEffect(Effect.map(OtelTracer.make, (tracer) =>
+  Layer.setTracer({
+    ...tracer,
+    context(execution, fiber) {
+      const current = fiber.currentSpan
+      return current === undefined ? execution() : runInSpan(tracer, execution, fiber, current)
+    }
+  }))).pipe(Layer.provideMerge(OtelTracer.layerTracer))
 
 /**
  * The bridge's tracer, made to keep each fiber in its own OpenTelemetry context (see `withBaseContext`); for
@@ -90,7 +187,7 @@ export const withBaseContext = (tracer: Tracer.Tracer): Tracer.Tracer => ({
  * @internal
  */
 export const tracerLayer: Layer.Layer<OtelTracer.OtelTracer, never, Resource.Resource | OtelTracer.OtelTracerProvider> =
-  Layer.unwrapEffect(Effect.map(OtelTracer.make, (tracer) => Layer.setTracer(withBaseContext(tracer)))).pipe(
+  Layer.unwrapEffect(Effect.map(OtelTracer.make, (tracer) => Layer.setTracer(withBaseContext(tracer, true)))).pipe(
     Layer.merge(Supervisor.addSupervisor(new BaseContextSupervisor())),
     Layer.provideMerge(OtelTracer.layerTracer)
   )

@@ -211,6 +211,16 @@ const exceptionKeys = ["exception.message", "exception.stacktrace", "exception.t
 /** Attributes other instrumentations (an HTTP client's span) fill with text that may hold a credential. */
 const textAttributes = ["error.message", "url.full", "url.query", "http.url", "http.target"] as const
 
+const isText = (value: unknown): boolean => typeof value === "string" && value.length > 0
+
+/**
+ * Whether one of `textAttributes` holds text. Read by name, not in a loop over the keys: a span's attributes are
+ * many, and a read by a key held in a variable costs several times as much there, on every span that ends.
+ */
+const hasTextAttribute = (attributes: OtelApi.Attributes): boolean =>
+  isText(attributes["error.message"]) || isText(attributes["url.full"]) || isText(attributes["url.query"]) ||
+  isText(attributes["http.url"]) || isText(attributes["http.target"])
+
 const replaceAll = (text: string, replacements: ReadonlyArray<readonly [string, string]>): string => {
   let out = text
   for (const [dump, description] of replacements) if (out.includes(dump)) out = out.split(dump).join(description)
@@ -249,12 +259,9 @@ export const redactSpan = (span: ReadableSpan, fallback: Redactor): void => {
   const events = span.events
   const attributes = span.attributes as OtelApi.Attributes
   const failed = status.code === StatusCodeError && typeof status.message === "string" && status.message.length > 0
+  if (!failed && events.length === 0 && !hasTextAttribute(attributes)) return
   let text: Array<string> | undefined
-  for (const key of textAttributes) {
-    const value = attributes[key]
-    if (typeof value === "string" && value.length > 0) (text ??= []).push(key)
-  }
-  if (!failed && events.length === 0 && text === undefined) return
+  for (const key of textAttributes) if (isText(attributes[key])) (text ??= []).push(key)
   const mark = marks.get(span)
   const redactor = mark?.redactor ?? fallback
   const replacements = mark?.replacements ?? jsonReplacement(failed ? status.message : firstExceptionMessage(events))

@@ -201,8 +201,10 @@ export class SpanRecorder {
     this.set(key, value)
   }
 
-  /** `setUser` for a callback. */
-  readonly userSetter = (key: string, value: OtelApi.AttributeValue): void => this.setUser(key, value)
+  /** `setUser` for a callback, made when one is needed. */
+  get userSetter(): (key: string, value: OtelApi.AttributeValue) => void {
+    return (key, value) => this.setUser(key, value)
+  }
 
   addWarning(line: string): void {
     // Cut to its bound only once redacted (see `flushWarnings`), so that no credential in it is cut in half first.

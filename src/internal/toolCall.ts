@@ -18,12 +18,11 @@ import {
   ToolSuccess,
   Vendor
 } from "../Attributes.js"
-import { type AttributeValue, LlmTracker } from "../LlmTracker.js"
+import { LlmTracker } from "../LlmTracker.js"
 import * as Metrics from "../Metrics.js"
 import { ModelOperation } from "../ModelOperation.js"
 import type { ToolCallOptions, ToolType } from "../ToolCall.js"
 import { ToolTracker } from "../ToolTracker.js"
-import type { ToolResult } from "../ToolTracker.js"
 import { type AgentState, currentAgent } from "./agent.js"
 import { forToolCall, type ToolContent } from "./content.js"
 import { maxTextChars } from "./limits.js"
@@ -146,15 +145,19 @@ export class ToolCall extends SpanRecorder implements ToolTracker.Service {
     this.content = forToolCall(context, services, this.insideLlmCall, this)
   }
 
-  readonly setArguments = (value: unknown): Effect.Effect<void> =>
-    this.content === undefined
-      ? Effect.void
-      : Effect.sync(() => this.guard("setArguments", () => this.content!.arguments(value, true)))
+  get setArguments(): ToolTracker.Service["setArguments"] {
+    return (value) =>
+      this.content === undefined
+        ? Effect.void
+        : Effect.sync(() => this.guard("setArguments", () => this.content!.arguments(value, true)))
+  }
 
-  readonly setResultContent = (value: unknown): Effect.Effect<void> =>
-    this.content === undefined
-      ? Effect.void
-      : Effect.sync(() => this.guard("setResultContent", () => this.content!.result(value, true)))
+  get setResultContent(): ToolTracker.Service["setResultContent"] {
+    return (value) =>
+      this.content === undefined
+        ? Effect.void
+        : Effect.sync(() => this.guard("setResultContent", () => this.content!.result(value, true)))
+  }
 
   /** Records the captured content, if any, before `end` (see `TrackedCall.prepare`). */
   prepare(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined {
@@ -164,46 +167,52 @@ export class ToolCall extends SpanRecorder implements ToolTracker.Service {
     return content.record()
   }
 
-  readonly setResult = (result: ToolResult): Effect.Effect<void> =>
-    Effect.sync(() =>
-      this.guard("setResult", () => {
-        if (typeof result !== "object" || result === null) {
-          return this.warn(`setResult: ${describe(result)} is not a record; dropped`)
-        }
-        let success = result.success
-        if (typeof success !== "boolean") {
-          this.warn(`success: ${describe(success)} is not a boolean; recorded as ${Boolean(success)}`)
-          success = Boolean(success)
-        }
-        this.success = success
-        this.set(ToolSuccess, success)
-        const items = count("itemsReturned", result.itemsReturned, this.warn)
-        if (items !== undefined && items > 0) this.set(ToolItemsReturned, items)
-        const bytes = count("bytesProcessed", result.bytesProcessed, this.warn)
-        if (bytes !== undefined && bytes > 0) this.set(ToolBytesProcessed, bytes)
-      })
-    )
+  get setResult(): ToolTracker.Service["setResult"] {
+    return (result) =>
+      Effect.sync(() =>
+        this.guard("setResult", () => {
+          if (typeof result !== "object" || result === null) {
+            return this.warn(`setResult: ${describe(result)} is not a record; dropped`)
+          }
+          let success = result.success
+          if (typeof success !== "boolean") {
+            this.warn(`success: ${describe(success)} is not a boolean; recorded as ${Boolean(success)}`)
+            success = Boolean(success)
+          }
+          this.success = success
+          this.set(ToolSuccess, success)
+          const items = count("itemsReturned", result.itemsReturned, this.warn)
+          if (items !== undefined && items > 0) this.set(ToolItemsReturned, items)
+          const bytes = count("bytesProcessed", result.bytesProcessed, this.warn)
+          if (bytes !== undefined && bytes > 0) this.set(ToolBytesProcessed, bytes)
+        })
+      )
+  }
 
-  readonly setToolCallId = (id: string): Effect.Effect<void> =>
-    Effect.sync(() =>
-      this.guard("setToolCallId", () => {
-        const value = optionalString("toolCallId", id, this.warn)
-        if (value !== undefined) this.set(GenAiToolCallId, value)
-      })
-    )
+  get setToolCallId(): ToolTracker.Service["setToolCallId"] {
+    return (id) =>
+      Effect.sync(() =>
+        this.guard("setToolCallId", () => {
+          const value = optionalString("toolCallId", id, this.warn)
+          if (value !== undefined) this.set(GenAiToolCallId, value)
+        })
+      )
+  }
 
-  readonly setError = (error: unknown): Effect.Effect<void> =>
-    Effect.sync(() => this.guard("setError", () => this.reportError(error, this.clock.unsafeCurrentTimeNanos())))
+  get setError(): ToolTracker.Service["setError"] {
+    return (error) =>
+      Effect.sync(() => this.guard("setError", () => this.reportError(error, this.clock.unsafeCurrentTimeNanos())))
+  }
 
-  readonly addMetadata = (metadata: Readonly<Record<string, AttributeValue>>): Effect.Effect<void> =>
-    Effect.sync(() =>
-      this.guard("addMetadata", () => forEachAttribute("metadata", metadata, ToolPrefix, this.warn, this.userSetter))
-    )
+  get addMetadata(): ToolTracker.Service["addMetadata"] {
+    return (metadata) =>
+      Effect.sync(() =>
+        this.guard("addMetadata", () => forEachAttribute("metadata", metadata, ToolPrefix, this.warn, this.userSetter))
+      )
+  }
 
-  readonly end = (
-    exit: Exit.Exit<unknown, unknown>,
-    endNanos: bigint = this.clock.unsafeCurrentTimeNanos()
-  ): undefined => {
+  // A method, not a closure made with every call: it is called on the call, never handed on.
+  end(exit: Exit.Exit<unknown, unknown>, endNanos: bigint = this.clock.unsafeCurrentTimeNanos()): undefined {
     try {
       const status = this.span.status
       if (status._tag === "Started") {

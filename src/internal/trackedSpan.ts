@@ -119,7 +119,11 @@ export const track = <A, E, R, I, S>(
     Effect.flatMap(Effect.makeSpan(name, options), (span) =>
       Effect.withFiberRuntime((fiber) => {
         const started = start(fiber, span, make)
-        const context = Context.add(Context.add(started.outer, Tracer.ParentSpan, span), tag, started.call)
+        // One copy of the outer context's services with both added: `Context.add` copies them for each one.
+        const services = new Map(started.outer.unsafeMap)
+        services.set(Tracer.ParentSpan.key, span)
+        services.set(tag.key, started.call)
+        const context = Context.unsafeMake<never>(services)
         // Every operation between setting the context and restoring it runs with the span current.
         const release = (exit: Exit.Exit<A, E>): Effect.Effect<A, E> =>
           Effect.flatMap(FiberRef.set(FiberRef.currentContext, started.outer), () => {
