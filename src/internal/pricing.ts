@@ -127,8 +127,12 @@ interface Counts {
  * audio and image (likewise apart). A usage that does not say how many requests it is for is one.
  */
 const countsOf = (usage: Pricing.PricedUsage): Counts => {
-  // In bigints from here: safe counts can add up past 2^53, where a double would round them.
-  const of = (value: unknown): bigint => BigInt(count(value))
+  // In bigints from here: safe counts can add up past 2^53, where a double would round them. A count of 0 (most
+  // of them: a call rarely has audio, images or cache writes) is the literal, which is not allocated on each call.
+  const of = (value: unknown): bigint => {
+    const n = count(value)
+    return n === 0 ? 0n : BigInt(n)
+  }
   const cacheReadAudio = of(usage.cacheReadAudio)
   const cacheReadImage = of(usage.cacheReadImage)
   const inputAudio = max(of(usage.inputAudio), cacheReadAudio)
