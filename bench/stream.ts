@@ -6,8 +6,10 @@
  *      (`usageFrom: "auto"`), runs alternating. Timed from the moment the producer hands its first chunk over to the
  *      moment the consumer has it, so the span opened before the request is not counted: that is the call's, not the
  *      chunk's. Also the time from the stream's start to its first chunk (span creation included), for reference.
- *   2. No heap growth over 1,000,000 tracked calls (short: 20,000): the heap after GC at a quarter, half and all of
- *      the calls, with the steady-state growth from the first quarter to the end.
+ *   2. No heap growth over 1,000,000 tracked calls (short: 20,000): the heap after GC at each eighth of the calls,
+ *      and the least-squares slope through those marks in bytes per 1,000 calls. One difference between two marks
+ *      moves by a few hundred KiB with where the collector happens to stand; a leak of even one small object per call
+ *      shows as a slope of tens of KB per 1,000 calls.
  *
  * Run by `npm run bench` (see bench/run.ts), in a process of its own, with `--expose-gc`.
  */
@@ -125,19 +127,24 @@ const main = async () => {
   }
   const added = plain.map((p, i) => withTracking[i].handOver - p.handOver)
 
-  const marks: Array<number> = []
+  // Warmed up first (every path optimized, every cache filled), then a mark after each eighth of the calls.
+  const eighth = heapCalls / 8
   await runtime.runPromise(Effect.gen(function*() {
-    for (let i = 0; i < heapCalls / 100; i++) yield* call
+    for (let i = 0; i < eighth; i++) yield* call
   }))
-  marks.push(heapAfterGc())
-  for (const until of [heapCalls / 4, heapCalls / 2, heapCalls]) {
-    const from = marks.length === 1 ? heapCalls / 100 : [heapCalls / 4, heapCalls / 2][marks.length - 2]
+  const marks: Array<number> = []
+  for (let mark = 1; mark <= 8; mark++) {
     await runtime.runPromise(Effect.gen(function*() {
-      for (let i = from; i < until; i++) yield* call
+      for (let i = 0; i < eighth; i++) yield* call
     }))
     marks.push(heapAfterGc())
   }
   await runtime.dispose()
+  const xs = marks.map((_, i) => (i + 1) * eighth)
+  const meanX = xs.reduce((a, b) => a + b, 0) / xs.length
+  const meanY = marks.reduce((a, b) => a + b, 0) / marks.length
+  const slope = xs.reduce((a, x, i) => a + (x - meanX) * (marks[i] - meanY), 0) /
+    xs.reduce((a, x) => a + (x - meanX) ** 2, 0)
   const check = gc === undefined ? " (run with --expose-gc for a real figure)" : ""
 
   const lines = [
@@ -152,10 +159,11 @@ const main = async () => {
     `   stream start → consumer (span opened before the first chunk): untracked ${
       median(plain.map((p) => p.fromStart)).toFixed(1)
     } µs, trackLlmStream ${median(withTracking.map((p) => p.fromStart)).toFixed(1)} µs`,
-    `heap after GC over ${heapCalls} tracked calls: ${
-      [heapCalls / 100, heapCalls / 4, heapCalls / 2, heapCalls].map((n, i) => `${n} calls ${mib(marks[i])} MiB`)
-        .join(", ")
-    }; growth from ${heapCalls / 4} to ${heapCalls}: ${mib(marks[3] - marks[1])} MiB${check}`
+    `heap after GC over ${heapCalls} tracked calls (after ${eighth} to warm up), at each eighth: ${
+      marks.map(mib).join(", ")
+    } MiB (${mib(Math.min(...marks))} to ${mib(Math.max(...marks))}); slope ${
+      (slope * 1000).toFixed(0)
+    } bytes per 1,000 calls${check}`
   ]
   process.stdout.write(`${lines.join("\n")}\n`)
 }
