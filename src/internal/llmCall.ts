@@ -303,24 +303,19 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
   }
 
   get setInputMessages(): LlmTracker.Service["setInputMessages"] {
-    return (messages) =>
-      this.content === undefined
-        ? Effect.void
-        : Effect.sync(() => this.guard("setInputMessages", () => this.content!.input(messages, true)))
+    return this.feeding(this.content, "setInputMessages", (content, messages) => content.input(messages, true))
   }
 
   get setOutputMessages(): LlmTracker.Service["setOutputMessages"] {
-    return (messages) =>
-      this.content === undefined
-        ? Effect.void
-        : Effect.sync(() => this.guard("setOutputMessages", () => this.content!.output(messages, true)))
+    return this.feeding(this.content, "setOutputMessages", (content, messages) => content.output(messages, true))
   }
 
   get setSystemInstructions(): LlmTracker.Service["setSystemInstructions"] {
-    return (instructions) =>
-      this.content === undefined
-        ? Effect.void
-        : Effect.sync(() => this.guard("setSystemInstructions", () => this.content!.system(instructions, true)))
+    return this.feeding(
+      this.content,
+      "setSystemInstructions",
+      (content, instructions) => content.system(instructions, true)
+    )
   }
 
   /**
@@ -341,129 +336,110 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
 
   get setTokens(): LlmTracker.Service["setTokens"] {
     return (usage) =>
-      Effect.sync(() =>
-        this.guard("setTokens", () => {
-          this.handTokens = true
-          writeTokens(this, usage, this.plan.inputExcludesCache, this.tokens, this.plan.provider)
-        })
-      )
+      this.guarded("setTokens", () => {
+        this.handTokens = true
+        writeTokens(this, usage, this.plan.inputExcludesCache, this.tokens, this.plan.provider)
+      })
   }
 
   get setRequestId(): LlmTracker.Service["setRequestId"] {
     return (ids) =>
-      Effect.sync(() =>
-        this.guard("setRequestId", () => {
-          if (typeof ids !== "object" || ids === null) {
-            return this.warn(`setRequestId: ${describe(ids)} is not a record; dropped`)
-          }
-          const providerId = optionalString("providerRequestId", ids.providerRequestId, this.warn)
-          if (providerId !== undefined) {
-            this.handResponseId = true
-            this.set(GenAiResponseId, providerId)
-            this.set(ProviderRequestId, providerId)
-          }
-          const clientId = optionalString("clientRequestId", ids.clientRequestId, this.warn)
-          if (clientId !== undefined) this.set(ProviderClientRequestId, clientId)
-        })
-      )
+      this.guarded("setRequestId", () => {
+        if (typeof ids !== "object" || ids === null) {
+          return this.warn(`setRequestId: ${describe(ids)} is not a record; dropped`)
+        }
+        const providerId = optionalString("providerRequestId", ids.providerRequestId, this.warn)
+        if (providerId !== undefined) {
+          this.handResponseId = true
+          this.set(GenAiResponseId, providerId)
+          this.set(ProviderRequestId, providerId)
+        }
+        const clientId = optionalString("clientRequestId", ids.clientRequestId, this.warn)
+        if (clientId !== undefined) this.set(ProviderClientRequestId, clientId)
+      })
   }
 
   get setResponseModel(): LlmTracker.Service["setResponseModel"] {
     return (model) =>
-      Effect.sync(() =>
-        this.guard("setResponseModel", () => {
-          const value = optionalString("responseModel", model, this.warn)
-          if (value !== undefined) {
-            this.responseModel = value
-            this.set(GenAiResponseModel, value)
-          }
-        })
-      )
+      this.guarded("setResponseModel", () => {
+        const value = optionalString("responseModel", model, this.warn)
+        if (value !== undefined) {
+          this.responseModel = value
+          this.set(GenAiResponseModel, value)
+        }
+      })
   }
 
   get setRequestParams(): LlmTracker.Service["setRequestParams"] {
     return (params) =>
-      Effect.sync(() =>
-        this.guard("setRequestParams", () => {
-          if (typeof params !== "object" || params === null) {
-            return this.warn(`setRequestParams: ${describe(params)} is not a record; dropped`)
-          }
-          const warn = this.warn
-          this.setNumber(GenAiRequestTemperature, finite("temperature", params.temperature, warn))
-          this.setNumber(GenAiRequestTopP, finite("topP", params.topP, warn))
-          this.setNumber(GenAiRequestTopK, count("topK", params.topK, warn))
-          this.setNumber(GenAiRequestMaxTokens, count("maxTokens", params.maxTokens, warn))
-          this.setNumber(GenAiRequestFrequencyPenalty, finite("frequencyPenalty", params.frequencyPenalty, warn))
-          this.setNumber(GenAiRequestPresencePenalty, finite("presencePenalty", params.presencePenalty, warn))
-          this.setNumber(GenAiRequestSeed, integer("seed", params.seed, warn))
-          const stops = strings("stopSequences", params.stopSequences, warn)
-          if (stops !== undefined) this.set(GenAiRequestStopSequences, stops)
-        })
-      )
+      this.guarded("setRequestParams", () => {
+        if (typeof params !== "object" || params === null) {
+          return this.warn(`setRequestParams: ${describe(params)} is not a record; dropped`)
+        }
+        const warn = this.warn
+        this.setNumber(GenAiRequestTemperature, finite("temperature", params.temperature, warn))
+        this.setNumber(GenAiRequestTopP, finite("topP", params.topP, warn))
+        this.setNumber(GenAiRequestTopK, count("topK", params.topK, warn))
+        this.setNumber(GenAiRequestMaxTokens, count("maxTokens", params.maxTokens, warn))
+        this.setNumber(GenAiRequestFrequencyPenalty, finite("frequencyPenalty", params.frequencyPenalty, warn))
+        this.setNumber(GenAiRequestPresencePenalty, finite("presencePenalty", params.presencePenalty, warn))
+        this.setNumber(GenAiRequestSeed, integer("seed", params.seed, warn))
+        const stops = strings("stopSequences", params.stopSequences, warn)
+        if (stops !== undefined) this.set(GenAiRequestStopSequences, stops)
+      })
   }
 
   get setStreaming(): LlmTracker.Service["setStreaming"] {
     return (streaming = true) =>
-      Effect.sync(() =>
-        this.guard("setStreaming", () => {
-          const value = boolean("streaming", streaming, this.warn)
-          if (value !== undefined) {
-            this.set(RequestStreaming, value)
-            this.set(GenAiRequestStream, value)
-          }
-        })
-      )
+      this.guarded("setStreaming", () => {
+        const value = boolean("streaming", streaming, this.warn)
+        if (value !== undefined) {
+          this.set(RequestStreaming, value)
+          this.set(GenAiRequestStream, value)
+        }
+      })
   }
 
   get setCacheHit(): LlmTracker.Service["setCacheHit"] {
     return (hit = true) =>
-      Effect.sync(() =>
-        this.guard("setCacheHit", () => {
-          const value = boolean("cacheHit", hit, this.warn)
-          if (value !== undefined) this.set(RequestCacheHit, value)
-        })
-      )
+      this.guarded("setCacheHit", () => {
+        const value = boolean("cacheHit", hit, this.warn)
+        if (value !== undefined) this.set(RequestCacheHit, value)
+      })
   }
 
   get setAttempt(): LlmTracker.Service["setAttempt"] {
     return (attempt) =>
-      Effect.sync(() =>
-        this.guard("setAttempt", () => {
-          const value = count("attempt", attempt, this.warn)
-          if (value === undefined) return
-          if (value < 1) return this.warn(`attempt: ${value} is below 1; dropped`)
-          this.attempt = value
-          Attempts.started(this.attemptScope, value)
-          this.set(RequestAttempt, value)
-        })
-      )
+      this.guarded("setAttempt", () => {
+        const value = count("attempt", attempt, this.warn)
+        if (value === undefined) return
+        if (value < 1) return this.warn(`attempt: ${value} is below 1; dropped`)
+        this.attempt = value
+        Attempts.started(this.attemptScope, value)
+        this.set(RequestAttempt, value)
+      })
   }
 
   get setFinishReason(): LlmTracker.Service["setFinishReason"] {
     return (reason) =>
-      Effect.sync(() =>
-        this.guard("setFinishReason", () => {
-          const reasons = strings("finishReason", reason, this.warn)
-          if (reasons !== undefined && reasons.length > 0) {
-            this.handFinishReasons = true
-            this.set(GenAiResponseFinishReasons, reasons)
-          }
-        })
-      )
+      this.guarded("setFinishReason", () => {
+        const reasons = strings("finishReason", reason, this.warn)
+        if (reasons !== undefined && reasons.length > 0) {
+          this.handFinishReasons = true
+          this.set(GenAiResponseFinishReasons, reasons)
+        }
+      })
   }
 
   get setError(): LlmTracker.Service["setError"] {
-    return (error) =>
-      Effect.sync(() => this.guard("setError", () => this.reportError(error, this.clock.unsafeCurrentTimeNanos())))
+    return (error) => this.guarded("setError", () => this.reportError(error, this.clock.unsafeCurrentTimeNanos()))
   }
 
   get addMetadata(): LlmTracker.Service["addMetadata"] {
     return (metadata) =>
-      Effect.sync(() =>
-        this.guard(
-          "addMetadata",
-          () => forEachAttribute("metadata", metadata, BotanuPrefix, this.warn, this.userSetter)
-        )
+      this.guarded(
+        "addMetadata",
+        () => forEachAttribute("metadata", metadata, BotanuPrefix, this.warn, this.userSetter)
       )
   }
 

@@ -1,12 +1,12 @@
 import type * as Chunk from "effect/Chunk"
 import type * as Clock from "effect/Clock"
-import * as Context from "effect/Context"
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { identity } from "effect/Function"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as Tracer from "effect/Tracer"
+import type * as Tracer from "effect/Tracer"
 import {
   GenAiRequestStream,
   GenAiResponseTimeToFirstChunk,
@@ -166,7 +166,7 @@ const open = (plan: LlmStreamPlan): Effect.Effect<trackedSpan.Scoped<StreamRun>,
 
 /** The context of the stream's own effects: inside the call's span, with the call as their `LlmTracker`. */
 const inside = <R>(run: StreamRun, context: Context.Context<R>): Context.Context<R | LlmTracker> =>
-  Context.add(Context.add(context, Tracer.ParentSpan, run.call.span), LlmTracker, run.call)
+  trackedSpan.insideSpan(context, run.call.span, LlmTracker, run.call)
 
 /**
  * Tracks a stream as one LLM call per run: the span opens when the stream starts running and ends when the stream

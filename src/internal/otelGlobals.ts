@@ -11,6 +11,7 @@ import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import * as Supervisor from "effect/Supervisor"
 import * as Tracer from "effect/Tracer"
+import { otelSpanOf } from "./spanRecorder.js"
 
 /** What one build of a layer registered, so that its release undoes exactly that and nothing an app set. */
 interface Registered {
@@ -60,9 +61,6 @@ class BaseContextSupervisor extends Supervisor.AbstractSupervisor<void> {
   }
 }
 
-// The @effect/opentelemetry bridge marks its spans with this registered symbol and keeps the SDK span in `span`.
-const OtelSpanTypeId = Symbol.for("@effect/opentelemetry/Tracer/OtelSpan")
-
 /**
  * The OpenTelemetry context of the last step run with a span of the bridge current: the Effect span, its SDK span,
  * the context that was active and the one made from it with the SDK span. A fiber's consecutive steps run with the
@@ -77,9 +75,7 @@ const lastSpanContext = globalValue("@botanu/effect/otelGlobals/lastSpanContext"
 
 /** The SDK span of an Effect span, when it is one of the bridge's and propagates; else `undefined`. */
 const bridgeSpanOf = (span: Tracer.AnySpan): OtelApi.Span | undefined =>
-  span._tag === "Span" && OtelSpanTypeId in span && !Context.get(span.context, Tracer.DisablePropagation)
-    ? (span as unknown as { readonly span: OtelApi.Span }).span
-    : undefined
+  span._tag === "Span" && !Context.get(span.context, Tracer.DisablePropagation) ? otelSpanOf(span) : undefined
 
 /**
  * What the bridge's `context` does for a step with one of its spans current, without its cost on each step: the

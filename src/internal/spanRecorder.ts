@@ -1,6 +1,7 @@
 import type * as OtelApi from "@opentelemetry/api"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
@@ -225,6 +226,23 @@ export class SpanRecorder {
     } catch (e) {
       this.addWarning(`${method}: failed (${errorMessage(e)}); ignored`)
     }
+  }
+
+  /** A tracker method's effect: `f` run through `guard` when the effect runs. */
+  guarded(method: string, f: () => void): Effect.Effect<void> {
+    return Effect.sync(() => this.guard(method, f))
+  }
+
+  /**
+   * A tracker method that hands its argument to the call's captured content: nothing at all, not even a guarded
+   * step, when the call captures none (capture off, or not sampled).
+   */
+  feeding<C, A>(
+    content: C | undefined,
+    method: string,
+    feed: (content: C, value: A) => void
+  ): (value: A) => Effect.Effect<void> {
+    return (value) => content === undefined ? Effect.void : this.guarded(method, () => feed(content, value))
   }
 
   /**

@@ -1,7 +1,7 @@
 import type * as OtelApi from "@opentelemetry/api"
 import type * as Clock from "effect/Clock"
 import type * as Context from "effect/Context"
-import * as Effect from "effect/Effect"
+import type * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import type * as Tracer from "effect/Tracer"
 import {
@@ -146,17 +146,11 @@ export class ToolCall extends SpanRecorder implements ToolTracker.Service {
   }
 
   get setArguments(): ToolTracker.Service["setArguments"] {
-    return (value) =>
-      this.content === undefined
-        ? Effect.void
-        : Effect.sync(() => this.guard("setArguments", () => this.content!.arguments(value, true)))
+    return this.feeding(this.content, "setArguments", (content, value) => content.arguments(value, true))
   }
 
   get setResultContent(): ToolTracker.Service["setResultContent"] {
-    return (value) =>
-      this.content === undefined
-        ? Effect.void
-        : Effect.sync(() => this.guard("setResultContent", () => this.content!.result(value, true)))
+    return this.feeding(this.content, "setResultContent", (content, value) => content.result(value, true))
   }
 
   /** Records the captured content, if any, before `end` (see `TrackedCall.prepare`). */
@@ -169,46 +163,39 @@ export class ToolCall extends SpanRecorder implements ToolTracker.Service {
 
   get setResult(): ToolTracker.Service["setResult"] {
     return (result) =>
-      Effect.sync(() =>
-        this.guard("setResult", () => {
-          if (typeof result !== "object" || result === null) {
-            return this.warn(`setResult: ${describe(result)} is not a record; dropped`)
-          }
-          let success = result.success
-          if (typeof success !== "boolean") {
-            this.warn(`success: ${describe(success)} is not a boolean; recorded as ${Boolean(success)}`)
-            success = Boolean(success)
-          }
-          this.success = success
-          this.set(ToolSuccess, success)
-          const items = count("itemsReturned", result.itemsReturned, this.warn)
-          if (items !== undefined && items > 0) this.set(ToolItemsReturned, items)
-          const bytes = count("bytesProcessed", result.bytesProcessed, this.warn)
-          if (bytes !== undefined && bytes > 0) this.set(ToolBytesProcessed, bytes)
-        })
-      )
+      this.guarded("setResult", () => {
+        if (typeof result !== "object" || result === null) {
+          return this.warn(`setResult: ${describe(result)} is not a record; dropped`)
+        }
+        let success = result.success
+        if (typeof success !== "boolean") {
+          this.warn(`success: ${describe(success)} is not a boolean; recorded as ${Boolean(success)}`)
+          success = Boolean(success)
+        }
+        this.success = success
+        this.set(ToolSuccess, success)
+        const items = count("itemsReturned", result.itemsReturned, this.warn)
+        if (items !== undefined && items > 0) this.set(ToolItemsReturned, items)
+        const bytes = count("bytesProcessed", result.bytesProcessed, this.warn)
+        if (bytes !== undefined && bytes > 0) this.set(ToolBytesProcessed, bytes)
+      })
   }
 
   get setToolCallId(): ToolTracker.Service["setToolCallId"] {
     return (id) =>
-      Effect.sync(() =>
-        this.guard("setToolCallId", () => {
-          const value = optionalString("toolCallId", id, this.warn)
-          if (value !== undefined) this.set(GenAiToolCallId, value)
-        })
-      )
+      this.guarded("setToolCallId", () => {
+        const value = optionalString("toolCallId", id, this.warn)
+        if (value !== undefined) this.set(GenAiToolCallId, value)
+      })
   }
 
   get setError(): ToolTracker.Service["setError"] {
-    return (error) =>
-      Effect.sync(() => this.guard("setError", () => this.reportError(error, this.clock.unsafeCurrentTimeNanos())))
+    return (error) => this.guarded("setError", () => this.reportError(error, this.clock.unsafeCurrentTimeNanos()))
   }
 
   get addMetadata(): ToolTracker.Service["addMetadata"] {
     return (metadata) =>
-      Effect.sync(() =>
-        this.guard("addMetadata", () => forEachAttribute("metadata", metadata, ToolPrefix, this.warn, this.userSetter))
-      )
+      this.guarded("addMetadata", () => forEachAttribute("metadata", metadata, ToolPrefix, this.warn, this.userSetter))
   }
 
   // A method, not a closure made with every call: it is called on the call, never handed on.

@@ -98,6 +98,24 @@ const close = (started: Started<unknown>, exit: Exit.Exit<unknown, unknown>): Ef
 }
 
 /**
+ * `context` with `span` as the parent span and `service` under `tag`: the context of what a tracked effect or stream
+ * does. One copy of the context's services with both added, where two `Context.add` would copy them twice.
+ *
+ * @internal
+ */
+export const insideSpan = <R, I, S>(
+  context: Context.Context<R>,
+  span: Tracer.AnySpan,
+  tag: Context.Tag<I, S>,
+  service: S
+): Context.Context<R | I> => {
+  const services = new Map(context.unsafeMap)
+  services.set(Tracer.ParentSpan.key, span)
+  services.set(tag.key, service)
+  return Context.unsafeMake(services)
+}
+
+/**
  * Runs `self` inside a new span with `service` provided, and ends the span once with the outcome: the one way the
  * library opens the span of a tracked effect (LLM and tool calls, agents, runs).
  *
@@ -119,11 +137,7 @@ export const track = <A, E, R, I, S>(
     Effect.flatMap(Effect.makeSpan(name, options), (span) =>
       Effect.withFiberRuntime((fiber) => {
         const started = start(fiber, span, make)
-        // One copy of the outer context's services with both added: `Context.add` copies them for each one.
-        const services = new Map(started.outer.unsafeMap)
-        services.set(Tracer.ParentSpan.key, span)
-        services.set(tag.key, started.call)
-        const context = Context.unsafeMake<never>(services)
+        const context = insideSpan(started.outer, span, tag, started.call)
         // Every operation between setting the context and restoring it runs with the span current.
         const release = (exit: Exit.Exit<A, E>): Effect.Effect<A, E> =>
           Effect.flatMap(FiberRef.set(FiberRef.currentContext, started.outer), () => {
