@@ -42,7 +42,7 @@ export interface AgentPlan {
   readonly warnings: ReadonlyArray<string>
 }
 
-const spanOptions: Tracer.SpanOptions = { kind: "internal", captureStackTrace: false }
+const spanKind: Tracer.SpanKind = "internal"
 
 const agentTotalsKeys: TotalsKeys = {
   costUsd: AgentCostUsd,
@@ -141,7 +141,7 @@ export const track = <A, E, R>(self: Effect.Effect<A, E, R>, plan: AgentPlan): E
   trackedSpan.track(
     self,
     plan.spanName,
-    spanOptions,
+    spanKind,
     CurrentAgent,
     (span, _clock, context) => new AgentState(span, plan, context)
   )

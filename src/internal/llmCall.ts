@@ -103,7 +103,7 @@ export interface LlmCallPlan {
   readonly readsContent: boolean
 }
 
-const spanOptions: Tracer.SpanOptions = { kind: "client", captureStackTrace: false }
+const spanKind: Tracer.SpanKind = "client"
 const nanosPerMilli = BigInt(1_000_000)
 const zero = BigInt(0)
 
@@ -638,7 +638,7 @@ export const track = <A, E, R>(
   trackedSpan.track(
     self,
     plan.spanName,
-    spanOptions,
+    spanKind,
     LlmTracker,
     (span, clock, context, services) => new LlmCall(span, plan, clock, context, services, request)
   )

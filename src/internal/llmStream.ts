@@ -33,7 +33,7 @@ export interface LlmStreamPlan {
   readonly usage: (() => StreamUsage.StreamUsage) | undefined
 }
 
-const spanOptions: Tracer.SpanOptions = { kind: "client", captureStackTrace: false }
+const spanKind: Tracer.SpanKind = "client"
 
 const streamOptionKeys = ["usageFrom"] as const satisfies ReadonlyArray<keyof LlmStreamOptions>
 
@@ -159,7 +159,7 @@ class StreamRun implements trackedSpan.TrackedCall {
 const open = (plan: LlmStreamPlan): Effect.Effect<trackedSpan.Scoped<StreamRun>, never, Scope.Scope> =>
   trackedSpan.scoped(
     plan.call.spanName,
-    spanOptions,
+    spanKind,
     (span, clock, context, services) =>
       new StreamRun(new LlmCall(span, plan.call, clock, context, services), clock, plan.usage?.())
   )

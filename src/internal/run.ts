@@ -113,7 +113,7 @@ const spanKinds: ReadonlySet<unknown> = new Set<Tracer.SpanKind>([
 export interface RunPlan {
   readonly name: string
   readonly spanName: string
-  readonly spanOptions: Tracer.SpanOptions
+  readonly spanKind: Tracer.SpanKind
   /** The ids as given (a string or a function of the workflow's arguments), read once; validated per run. */
   readonly eventId: unknown
   readonly customerId: unknown
@@ -148,7 +148,7 @@ export const plan = (name: unknown, given: unknown): RunPlan => {
   return {
     name: workflow,
     spanName: `${RunSpanPrefix}${workflow}`,
-    spanOptions: { kind, captureStackTrace: false },
+    spanKind: kind,
     eventId: options.eventId,
     customerId: options.customerId,
     environment: nonBlank("environment", optionalString("environment", options.environment, warn), warn),
@@ -296,7 +296,7 @@ export const run = <A, E, R>(
         return trackedSpan.track(
           self,
           plan.spanName,
-          plan.spanOptions,
+          plan.spanKind,
           CurrentRun,
           (span, clock, context) => new LocalRun(span, plan, ids, clock, context, tracer)
         )

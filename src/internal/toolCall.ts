@@ -47,7 +47,7 @@ export interface ToolCallPlan {
   readonly warnings: ReadonlyArray<string>
 }
 
-const spanOptions: Tracer.SpanOptions = { kind: "internal", captureStackTrace: false }
+const spanKind: Tracer.SpanKind = "internal"
 
 // The `gen_ai.tool.type` values the semantic conventions define.
 const toolTypes: ReadonlySet<string> = new Set<ToolType>(["function", "extension", "datastore"])
@@ -237,7 +237,7 @@ export const track = <A, E, R>(
   trackedSpan.track(
     self,
     plan.spanName,
-    spanOptions,
+    spanKind,
     ToolTracker,
     (span, clock, context, services) => new ToolCall(span, plan, clock, context, services, successIsResult)
   )

@@ -1,9 +1,12 @@
+import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
+import * as HashMap from "effect/HashMap"
+import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
 import { endSpan } from "./spanRecorder.js"
@@ -116,45 +119,123 @@ export const insideSpan = <R, I, S>(
 }
 
 /**
+ * The fiber's own way of setting one of its `FiberRef`s, which `FiberRef.set` runs as an operation of its own (two,
+ * with its `withFiberRuntime`). Every Effect fiber has it, but it is not part of `RuntimeFiber`'s public type: so it
+ * is looked for, and a fiber without it (a later runtime) gets the operations instead.
+ */
+interface SettableFiber {
+  setFiberRef<X>(fiberRef: FiberRef.FiberRef<X>, value: X): void
+}
+
+/**
+ * `direct: false` takes the operations even where the fiber has `setFiberRef`: for the tests, which check that both
+ * ways record the same.
+ *
+ * @internal
+ */
+export const fiberAccess = { direct: true }
+
+const settable = (fiber: Fiber.RuntimeFiber<unknown, unknown>): SettableFiber | undefined =>
+  fiberAccess.direct && typeof (fiber as Partial<SettableFiber>).setFiberRef === "function"
+    ? fiber as unknown as SettableFiber
+    : undefined
+
+/** The parent Effect gives a span made in `context`: the nearest enclosing span that propagates. */
+const parentIn = (context: Context.Context<never>): Option.Option<Tracer.AnySpan> => {
+  let parent = Context.getOption(context, Tracer.ParentSpan)
+  while (parent._tag === "Some" && Context.get(parent.value.context, Tracer.DisablePropagation)) {
+    parent = parent.value._tag === "Span" ? parent.value.parent : Option.none()
+  }
+  return parent
+}
+
+const bigint0 = BigInt(0)
+
+/**
+ * The span `Effect.makeSpan(name, { kind })` would make in this fiber, made in the caller's step instead of two
+ * operations of its own: the fiber's tracer, the enclosing span that propagates as parent, the fiber's span links
+ * and annotations, its clock when timing is on. With tracing off there is no span to make here (Effect makes a
+ * span that records nothing): `undefined`, and the caller takes `Effect.makeSpan`.
+ */
+const unsafeMakeSpan = (
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  name: string,
+  kind: Tracer.SpanKind
+): Tracer.Span | undefined => {
+  if (!fiber.getFiberRef(FiberRef.currentTracerEnabled)) return undefined
+  const startTime = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
+    ? Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeNanos()
+    : bigint0
+  const span = fiber.currentTracer.span(
+    name,
+    parentIn(fiber.currentContext),
+    Context.empty(),
+    Chunk.toReadonlyArray(fiber.getFiberRef(FiberRef.currentTracerSpanLinks)),
+    startTime,
+    kind,
+    { kind, captureStackTrace: false }
+  )
+  const annotations = fiber.getFiberRef(FiberRef.currentTracerSpanAnnotations)
+  if (HashMap.size(annotations) > 0) HashMap.forEach(annotations, (value, key) => span.attribute(key, value))
+  return span
+}
+
+/** `Effect.makeSpan` for a span of `kind`, with no stack trace captured. */
+const makeSpan = (name: string, kind: Tracer.SpanKind): Effect.Effect<Tracer.Span> =>
+  Effect.makeSpan(name, { kind, captureStackTrace: false })
+
+/**
  * Runs `self` inside a new span with `service` provided, and ends the span once with the outcome: the one way the
  * library opens the span of a tracked effect (LLM and tool calls, agents, runs).
  *
- * Every Effect operation that runs while a span is current pays for the @effect/opentelemetry bridge entering an
- * OpenTelemetry context, so this does with one guarded region (make the span, set the context, run, restore it
- * and record the outcome) what `Effect.withSpan` plus `Effect.provideService` plus `Effect.onExit` would do with
- * three, and with fewer operations than `Effect.acquireUseRelease` would take for it.
+ * Every Effect operation costs, and more while a span is current (the @effect/opentelemetry bridge enters an
+ * OpenTelemetry context for it): so this does in one step of one guarded region what `Effect.withSpan` plus
+ * `Effect.provideService` plus `Effect.onExit` would do in about fifteen operations: the span made, the context
+ * set, and in the exit handler the context restored and the outcome recorded.
  *
  * @internal
  */
 export const track = <A, E, R, I, S>(
   self: Effect.Effect<A, E, R>,
   name: string,
-  options: Tracer.SpanOptions,
+  kind: Tracer.SpanKind,
   tag: Context.Tag<I, S>,
   make: Make<S>
 ): Effect.Effect<A, E, Exclude<R, I>> =>
   Effect.uninterruptibleMask((restore) =>
-    Effect.flatMap(Effect.makeSpan(name, options), (span) =>
-      Effect.withFiberRuntime((fiber) => {
+    Effect.withFiberRuntime<A, E>((fiber) => {
+      const run = (span: Tracer.Span): Effect.Effect<A, E> => {
         const started = start(fiber, span, make)
+        const tracer = started.call.tracer
+        const body = restore(tracer === undefined ? self : Effect.withTracer(self, tracer)) as Effect.Effect<A, E>
         const context = insideSpan(started.outer, span, tag, started.call)
-        // Every operation between setting the context and restoring it runs with the span current.
+        const fast = settable(fiber)
+        if (fast !== undefined) {
+          const release = (exit: Exit.Exit<A, E>): Effect.Effect<A, E> => {
+            fast.setFiberRef(FiberRef.currentContext, started.outer)
+            const followUp = close(started, exit)
+            return followUp === undefined ? exit : Effect.zipRight(followUp, exit)
+          }
+          fast.setFiberRef(FiberRef.currentContext, context)
+          return Effect.matchCauseEffect(body, {
+            onFailure: (cause) => release(Exit.failCause(cause)),
+            onSuccess: (value) => release(Exit.succeed(value))
+          })
+        }
         const release = (exit: Exit.Exit<A, E>): Effect.Effect<A, E> =>
           Effect.flatMap(FiberRef.set(FiberRef.currentContext, started.outer), () => {
             const followUp = close(started, exit)
             return followUp === undefined ? exit : Effect.zipRight(followUp, exit)
           })
-        const tracer = started.call.tracer
-        const body = tracer === undefined ? self : Effect.withTracer(self, tracer)
-        return Effect.flatMap(
-          FiberRef.set(FiberRef.currentContext, context),
-          () =>
-            Effect.matchCauseEffect(restore(body as Effect.Effect<A, E>), {
-              onFailure: (cause) => release(Exit.failCause(cause)),
-              onSuccess: (value) => release(Exit.succeed(value))
-            })
-        )
-      }))
+        return Effect.flatMap(FiberRef.set(FiberRef.currentContext, context), () =>
+          Effect.matchCauseEffect(body, {
+            onFailure: (cause) => release(Exit.failCause(cause)),
+            onSuccess: (value) => release(Exit.succeed(value))
+          }))
+      }
+      const span = unsafeMakeSpan(fiber, name, kind)
+      return span === undefined ? Effect.flatMap(makeSpan(name, kind), run) : run(span)
+    })
   )
 
 /**
@@ -178,15 +259,18 @@ export interface Scoped<S> {
  */
 export const scoped = <S>(
   name: string,
-  options: Tracer.SpanOptions,
+  kind: Tracer.SpanKind,
   make: Make<S>
 ): Effect.Effect<Scoped<S>, never, Scope.Scope> =>
   Effect.map(
     Effect.acquireRelease(
-      Effect.flatMap(Effect.makeSpan(name, options), (span) =>
-        Effect.withFiberRuntime<Started<S>>((fiber) => Effect.succeed(start(fiber, span, make)))),
-      (started: Started<S>, exit) =>
-        close(started, exit) ?? Effect.void
+      Effect.withFiberRuntime<Started<S>>((fiber) => {
+        const span = unsafeMakeSpan(fiber, name, kind)
+        return span === undefined
+          ? Effect.map(makeSpan(name, kind), (span) => start(fiber, span, make))
+          : Effect.succeed(start(fiber, span, make))
+      }),
+      (started: Started<S>, exit) => close(started, exit) ?? Effect.void
     ),
     (started): Scoped<S> => ({
       call: started.call,
