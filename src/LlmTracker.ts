@@ -108,6 +108,20 @@ export interface RequestIds {
 }
 
 /**
+ * What a response says, for `LlmTracker.record`: each field as its own setter takes it (`setTokens`,
+ * `setRequestId`, `setResponseModel`, `setFinishReason`); `requestId` may also be the provider's request id alone.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ResponseFacts {
+  readonly tokens?: TokenUsage | undefined
+  readonly requestId?: string | RequestIds | undefined
+  readonly responseModel?: string | undefined
+  readonly finishReasons?: string | ReadonlyArray<string> | undefined
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -176,6 +190,11 @@ export declare namespace LlmTracker {
     readonly setAttempt: (attempt: number) => Effect.Effect<void>
     /** `gen_ai.response.finish_reasons`, a string array. */
     readonly setFinishReason: (reason: string | ReadonlyArray<string>) => Effect.Effect<void>
+    /**
+     * `setTokens`, `setRequestId`, `setResponseModel` and `setFinishReason` in one step, for the fields given: what
+     * a response says, recorded with one Effect operation instead of one per setter.
+     */
+    readonly record: (facts: ResponseFacts) => Effect.Effect<void>
     /**
      * Records `error.type`, `error.message` and one `exception` event without failing the call; the span's status
      * follows the call's own outcome.

@@ -87,7 +87,14 @@ export {
 /**
  * @since 0.1.0
  */
-export { type AttributeValue, LlmTracker, type RequestIds, type RequestParams, type TokenUsage } from "./LlmTracker.js"
+export {
+  type AttributeValue,
+  LlmTracker,
+  type RequestIds,
+  type RequestParams,
+  type ResponseFacts,
+  type TokenUsage
+} from "./LlmTracker.js"
 
 /**
  * @since 0.1.0

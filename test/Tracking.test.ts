@@ -326,6 +326,7 @@ describe("tracking without a layer", () => {
         setTokens: () => Effect.void,
         setRequestId: () => Effect.void,
         setResponseModel: () => Effect.void,
+        record: () => Effect.void,
         setRequestParams: () => Effect.void,
         setStreaming: () => Effect.void,
         setCacheHit: () => Effect.void,

@@ -37,7 +37,7 @@ import {
 import { CostLedger } from "../CostLedger.js"
 import type { LlmCallOptions } from "../LlmCall.js"
 import type { LlmStreamOptions } from "../LlmStream.js"
-import { LlmTracker } from "../LlmTracker.js"
+import { LlmTracker, type RequestIds, type TokenUsage } from "../LlmTracker.js"
 import * as Metrics from "../Metrics.js"
 import { ModelOperation } from "../ModelOperation.js"
 import { type Cost, Pricing } from "../Pricing.js"
@@ -335,39 +335,80 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
   }
 
   get setTokens(): LlmTracker.Service["setTokens"] {
-    return (usage) =>
-      this.guarded("setTokens", () => {
-        this.handTokens = true
-        writeTokens(this, usage, this.plan.inputExcludesCache, this.tokens, this.plan.provider)
-      })
+    return (usage) => this.guarded("setTokens", () => this.writeHandTokens(usage))
   }
 
   get setRequestId(): LlmTracker.Service["setRequestId"] {
-    return (ids) =>
-      this.guarded("setRequestId", () => {
-        if (typeof ids !== "object" || ids === null) {
-          return this.warn(`setRequestId: ${describe(ids)} is not a record; dropped`)
-        }
-        const providerId = optionalString("providerRequestId", ids.providerRequestId, this.warn)
-        if (providerId !== undefined) {
-          this.handResponseId = true
-          this.set(GenAiResponseId, providerId)
-          this.set(ProviderRequestId, providerId)
-        }
-        const clientId = optionalString("clientRequestId", ids.clientRequestId, this.warn)
-        if (clientId !== undefined) this.set(ProviderClientRequestId, clientId)
-      })
+    return (ids) => this.guarded("setRequestId", () => this.writeRequestIds("setRequestId", ids))
   }
 
   get setResponseModel(): LlmTracker.Service["setResponseModel"] {
-    return (model) =>
-      this.guarded("setResponseModel", () => {
-        const value = optionalString("responseModel", model, this.warn)
-        if (value !== undefined) {
-          this.responseModel = value
-          this.set(GenAiResponseModel, value)
+    return (model) => this.guarded("setResponseModel", () => this.writeResponseModel(model))
+  }
+
+  /**
+   * What `setTokens`, `setRequestId`, `setResponseModel` and `setFinishReason` do, in one step: each field given is
+   * read and written on its own (a field that throws when read is a warning, the others are still recorded).
+   */
+  get record(): LlmTracker.Service["record"] {
+    return (facts) =>
+      this.guarded("record", () => {
+        if (typeof facts !== "object" || facts === null) {
+          return this.warn(`record: ${describe(facts)} is not a record; dropped`)
         }
+        this.guard("record.tokens", () => {
+          const tokens = facts.tokens
+          if (tokens !== undefined) this.writeHandTokens(tokens)
+        })
+        this.guard("record.requestId", () => {
+          const id = facts.requestId
+          if (id === undefined) return
+          this.writeRequestIds("record.requestId", typeof id === "string" ? { providerRequestId: id } : id)
+        })
+        this.guard("record.responseModel", () => {
+          const model = facts.responseModel
+          if (model !== undefined) this.writeResponseModel(model)
+        })
+        this.guard("record.finishReasons", () => {
+          const reasons = facts.finishReasons
+          if (reasons !== undefined) this.writeFinishReasons("finishReasons", reasons)
+        })
       })
+  }
+
+  private writeHandTokens(usage: TokenUsage): void {
+    this.handTokens = true
+    writeTokens(this, usage, this.plan.inputExcludesCache, this.tokens, this.plan.provider)
+  }
+
+  private writeRequestIds(method: string, ids: RequestIds): void {
+    if (typeof ids !== "object" || ids === null) {
+      return this.warn(`${method}: ${describe(ids)} is not a record; dropped`)
+    }
+    const providerId = optionalString("providerRequestId", ids.providerRequestId, this.warn)
+    if (providerId !== undefined) {
+      this.handResponseId = true
+      this.set(GenAiResponseId, providerId)
+      this.set(ProviderRequestId, providerId)
+    }
+    const clientId = optionalString("clientRequestId", ids.clientRequestId, this.warn)
+    if (clientId !== undefined) this.set(ProviderClientRequestId, clientId)
+  }
+
+  private writeResponseModel(model: string): void {
+    const value = optionalString("responseModel", model, this.warn)
+    if (value !== undefined) {
+      this.responseModel = value
+      this.set(GenAiResponseModel, value)
+    }
+  }
+
+  private writeFinishReasons(name: string, reason: string | ReadonlyArray<string>): void {
+    const reasons = strings(name, reason, this.warn)
+    if (reasons !== undefined && reasons.length > 0) {
+      this.handFinishReasons = true
+      this.set(GenAiResponseFinishReasons, reasons)
+    }
   }
 
   get setRequestParams(): LlmTracker.Service["setRequestParams"] {
@@ -421,14 +462,7 @@ export class LlmCall extends SpanRecorder implements LlmTracker.Service {
   }
 
   get setFinishReason(): LlmTracker.Service["setFinishReason"] {
-    return (reason) =>
-      this.guarded("setFinishReason", () => {
-        const reasons = strings("finishReason", reason, this.warn)
-        if (reasons !== undefined && reasons.length > 0) {
-          this.handFinishReasons = true
-          this.set(GenAiResponseFinishReasons, reasons)
-        }
-      })
+    return (reason) => this.guarded("setFinishReason", () => this.writeFinishReasons("finishReason", reason))
   }
 
   get setError(): LlmTracker.Service["setError"] {
