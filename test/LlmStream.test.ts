@@ -9,6 +9,7 @@ import {
   Cause,
   Chunk,
   ConfigProvider,
+  Context,
   Data,
   Deferred,
   Duration,
@@ -393,6 +394,42 @@ describe("trackLlmStream over a synthetic Stream (TestClock)", () => {
       assert.strictEqual(span.attributes["gen_ai.request.temperature"], 0.5)
       const inner = yield* spanNamed("inner")
       assert.strictEqual(inner.parentSpanContext?.spanId, span.spanContext().spanId)
+    })))
+
+  it.effect("services given around the tracked stream reach its effects; after it, neither span nor tracker", () =>
+    withTracking(Effect.gen(function*() {
+      const model = uniqueName("services")
+      class Region extends Context.Tag("test/Region")<Region, string>() {}
+      const source = Stream.fromIterable(openaiChatChunks("gpt-4o")).pipe(
+        Stream.mapEffect((chunk) => Effect.as(Region, chunk)),
+        Stream.tap(() =>
+          Effect.flatMap(
+            Effect.all([Region, Effect.currentSpan]),
+            ([region, span]) => Effect.sync(() => seen.push([region, span.name]))
+          )
+        )
+      )
+      const seen: Array<[string, string]> = []
+      const after: Array<boolean> = []
+      yield* trackLlmStream(source, { provider: "openai", model, usageFrom: "openai.chat" }).pipe(
+        Stream.tap(() =>
+          Effect.flatMap(
+            Effect.context<never>(),
+            (context) => Effect.sync(() => after.push(Context.getOption(context, LlmTracker)._tag === "Some"))
+          )
+        ),
+        Stream.provideService(Region, "eu-west"),
+        Stream.runDrain
+      )
+      assert.isAbove(seen.length, 0)
+      assert.deepStrictEqual(
+        new Set(seen.map(([region, span]) => `${region} ${span}`)),
+        new Set([`eu-west chat ${model}`])
+      )
+      // The consumer's own effects are outside the call: no tracker there.
+      assert.deepStrictEqual(new Set(after), new Set([false]))
+      const span = yield* spanNamed(`chat ${model}`)
+      assert.isUndefined(span.attributes["botanu.usage.partial"])
     })))
 
   it.effect("retried with retryTracked: each run is an attempt; the failed one is partial", () =>

@@ -1,10 +1,10 @@
-import type * as Chunk from "effect/Chunk"
+import * as Channel from "effect/Channel"
+import * as Chunk from "effect/Chunk"
 import type * as Clock from "effect/Clock"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { identity } from "effect/Function"
-import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as Tracer from "effect/Tracer"
 import {
@@ -81,9 +81,14 @@ class StreamRun implements trackedSpan.TrackedCall {
       if (count === 0) return elements
       const now = this.clock.unsafeCurrentTimeNanos()
       const usage = this.usage
-      if (usage !== undefined) { for (const element of elements) usage.observe(element) }
       const content = this.content
-      if (content !== undefined) { for (const element of elements) content.observe(element) }
+      if (usage !== undefined || content !== undefined) {
+        const array = Chunk.toReadonlyArray(elements)
+        for (let i = 0; i < count; i++) {
+          usage?.observe(array[i])
+          content?.observe(array[i])
+        }
+      }
       // A wrapper's chunks are those of the tracked stream inside it, which times them itself.
       const timed = this.call.wrappedCalls === 0
       if (this.firstNanos === undefined) {
@@ -156,24 +161,16 @@ class StreamRun implements trackedSpan.TrackedCall {
   }
 }
 
-const open = (plan: LlmStreamPlan): Effect.Effect<trackedSpan.Scoped<StreamRun>, never, Scope.Scope> =>
-  trackedSpan.scoped(
-    plan.call.spanName,
-    spanKind,
-    (span, clock, context, services) =>
-      new StreamRun(new LlmCall(span, plan.call, clock, context, services), clock, plan.usage?.())
-  )
-
 /** The context of the stream's own effects: inside the call's span, with the call as their `LlmTracker`. */
-const inside = <R>(run: StreamRun, context: Context.Context<R>): Context.Context<R | LlmTracker> =>
+const inside = (run: StreamRun, context: Context.Context<never>): Context.Context<LlmTracker> =>
   trackedSpan.insideSpan(context, run.call.span, LlmTracker, run.call)
 
 /**
  * Tracks a stream as one LLM call per run: the span opens when the stream starts running and ends when the stream
  * itself reaches its end, not when the consumer's scope closes (which may be long after: the consumer's own work
- * must not count in the call's duration); a stream that fails, is interrupted or is abandoned by its consumer ends
- * its span when its scope closes. Either way exactly once. The stream's own effects run inside the span, with the
- * `LlmTracker` provided.
+ * must not count in the call's duration); a stream that fails, is interrupted or is left by its consumer before its
+ * end ends its span then. Either way exactly once. The stream's own effects run inside the span, with the
+ * `LlmTracker` provided; the chunks are seen as they pass and handed on as they came.
  *
  * @internal
  */
@@ -181,20 +178,22 @@ export const track = <A, E, R>(
   self: Stream.Stream<A, E, R>,
   plan: LlmStreamPlan
 ): Stream.Stream<A, E, Exclude<R, LlmTracker>> =>
-  Stream.unwrapScoped(
-    Effect.map(
-      open(plan),
-      ({ call: run, end }) =>
-        self.pipe(
-          Stream.mapChunks(run.observe),
-          Stream.mapInputContext((context: Context.Context<Exclude<R, LlmTracker>>) =>
-            inside(run, context) as Context.Context<R>
-          ),
-          // Outside the span, which it ends: its follow-up (a warning logged) must not be written to that span.
-          Stream.onEnd(Effect.zipRight(run.complete, end(Exit.void)))
+  Stream.fromChannel(
+    trackedSpan.channel(
+      plan.call.spanName,
+      spanKind,
+      (span, clock, context, services) =>
+        new StreamRun(new LlmCall(span, plan.call, clock, context, services), clock, plan.usage?.()),
+      (run, context, end) =>
+        Stream.toChannel(self).pipe(
+          Channel.mapOut(run.observe),
+          Channel.provideContext(inside(run, context) as Context.Context<R>),
+          // Reached only at the stream's own end (a stream left before it has its usage marked partial), and outside
+          // the span, which it ends: its follow-up (a warning logged) must not be written to that span.
+          Channel.zipRight(Channel.fromEffect(Effect.zipRight(run.complete, end(Exit.void))))
         )
     )
-  )
+  ) as Stream.Stream<A, E, Exclude<R, LlmTracker>>
 
 /**
  * An SDK's stream (an async iterable, or a promise of one) as a tracked `Stream`. The request is made when the

@@ -177,8 +177,11 @@ class Accumulator implements StreamUsage {
     for (let position = 0; position < length; position++) {
       const item: unknown = list[position]
       if (!isRecord(item)) continue
+      const value = item[key]
+      // Most chunks carry no finish reason: the path, for a warning, is made only for one that does.
+      if (value === null || value === undefined) continue
       const index = item.index
-      this.reason(isIndex(index) ? index : position, item[key], `${path}[${position}].${key}`)
+      this.reason(isIndex(index) ? index : position, value, `${path}[${position}].${key}`)
     }
   }
 }
