@@ -140,6 +140,18 @@ const settable = (fiber: Fiber.RuntimeFiber<unknown, unknown>): SettableFiber | 
     ? fiber as unknown as SettableFiber
     : undefined
 
+/** Sets the fiber's context, then goes on with `next`: in this very step where the fiber can, else after `FiberRef.set`. */
+const inContext = <X, E>(
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  context: Context.Context<never>,
+  next: () => Effect.Effect<X, E>
+): Effect.Effect<X, E> => {
+  const fast = settable(fiber)
+  if (fast === undefined) return Effect.flatMap(FiberRef.set(FiberRef.currentContext, context), next)
+  fast.setFiberRef(FiberRef.currentContext, context)
+  return next()
+}
+
 /** The parent Effect gives a span made in `context`: the nearest enclosing span that propagates. */
 const parentIn = (context: Context.Context<never>): Option.Option<Tracer.AnySpan> => {
   let parent = Context.getOption(context, Tracer.ParentSpan)
@@ -209,25 +221,12 @@ export const track = <A, E, R, I, S>(
         const tracer = started.call.tracer
         const body = restore(tracer === undefined ? self : Effect.withTracer(self, tracer)) as Effect.Effect<A, E>
         const context = insideSpan(started.outer, span, tag, started.call)
-        const fast = settable(fiber)
-        if (fast !== undefined) {
-          const release = (exit: Exit.Exit<A, E>): Effect.Effect<A, E> => {
-            fast.setFiberRef(FiberRef.currentContext, started.outer)
-            const followUp = close(started, exit)
-            return followUp === undefined ? exit : Effect.zipRight(followUp, exit)
-          }
-          fast.setFiberRef(FiberRef.currentContext, context)
-          return Effect.matchCauseEffect(body, {
-            onFailure: (cause) => release(Exit.failCause(cause)),
-            onSuccess: (value) => release(Exit.succeed(value))
-          })
-        }
         const release = (exit: Exit.Exit<A, E>): Effect.Effect<A, E> =>
-          Effect.flatMap(FiberRef.set(FiberRef.currentContext, started.outer), () => {
+          inContext(fiber, started.outer, () => {
             const followUp = close(started, exit)
             return followUp === undefined ? exit : Effect.zipRight(followUp, exit)
           })
-        return Effect.flatMap(FiberRef.set(FiberRef.currentContext, context), () =>
+        return inContext(fiber, context, () =>
           Effect.matchCauseEffect(body, {
             onFailure: (cause) => release(Exit.failCause(cause)),
             onSuccess: (value) => release(Exit.succeed(value))
