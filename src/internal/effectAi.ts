@@ -171,10 +171,12 @@ const finishUsage = (semantics: ProviderSemantics, part: Response.FinishPart): E
   }
 }
 
-const metadataUsage = (part: Response.ResponseMetadataPart): ExtractedUsage => ({
-  responseId: Option.getOrUndefined(part.id),
-  responseModel: Option.getOrUndefined(part.modelId)
-})
+/** The metadata part's id and model, written into `usage` (a new record unless given). */
+const metadataUsage = (part: Response.ResponseMetadataPart, usage: Mutable<ExtractedUsage> = {}): ExtractedUsage => {
+  usage.responseId = Option.getOrUndefined(part.id)
+  usage.responseModel = Option.getOrUndefined(part.modelId)
+  return usage
+}
 
 /** What one stream part says about the call: the metadata part its id and model, the finish part the rest. */
 const partUsage = (semantics: ProviderSemantics) => (part: Response.AnyPart): ExtractedUsage | undefined => {
@@ -201,11 +203,7 @@ const contentUsage = (semantics: ProviderSemantics) => (content: ReadonlyArray<R
     else if (part.type === "finish") finish = part
   }
   const usage: Mutable<ExtractedUsage> = finish === undefined ? {} : finishUsage(semantics, finish)
-  if (metadata !== undefined) {
-    usage.responseId = Option.getOrUndefined(metadata.id)
-    usage.responseModel = Option.getOrUndefined(metadata.modelId)
-  }
-  return usage
+  return metadata === undefined ? usage : metadataUsage(metadata, usage)
 }
 
 // --- plans -------------------------------------------------------------------------------------------------------

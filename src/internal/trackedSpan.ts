@@ -163,6 +163,15 @@ const parentIn = (context: Context.Context<never>): Option.Option<Tracer.AnySpan
 
 const bigint0 = BigInt(0)
 
+/** The options of a tracked span, one object per kind: no stack trace is captured per span. */
+const optionsByKind: { readonly [K in Tracer.SpanKind]: Tracer.SpanOptions } = {
+  internal: { kind: "internal", captureStackTrace: false },
+  client: { kind: "client", captureStackTrace: false },
+  server: { kind: "server", captureStackTrace: false },
+  producer: { kind: "producer", captureStackTrace: false },
+  consumer: { kind: "consumer", captureStackTrace: false }
+}
+
 /**
  * The span `Effect.makeSpan(name, { kind })` would make in this fiber, made in the caller's step instead of two
  * operations of its own: the fiber's tracer, the enclosing span that propagates as parent, the fiber's span links
@@ -185,16 +194,23 @@ const unsafeMakeSpan = (
     Chunk.toReadonlyArray(fiber.getFiberRef(FiberRef.currentTracerSpanLinks)),
     startTime,
     kind,
-    { kind, captureStackTrace: false }
+    optionsByKind[kind]
   )
   const annotations = fiber.getFiberRef(FiberRef.currentTracerSpanAnnotations)
   if (HashMap.size(annotations) > 0) HashMap.forEach(annotations, (value, key) => span.attribute(key, value))
   return span
 }
 
-/** `Effect.makeSpan` for a span of `kind`, with no stack trace captured. */
-const makeSpan = (name: string, kind: Tracer.SpanKind): Effect.Effect<Tracer.Span> =>
-  Effect.makeSpan(name, { kind, captureStackTrace: false })
+/** `f` of a new span of `kind`: made in this step where it can be (see `unsafeMakeSpan`), else by `Effect.makeSpan`. */
+const withNewSpan = <X, E>(
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  name: string,
+  kind: Tracer.SpanKind,
+  f: (span: Tracer.Span) => Effect.Effect<X, E>
+): Effect.Effect<X, E> => {
+  const span = unsafeMakeSpan(fiber, name, kind)
+  return span === undefined ? Effect.flatMap(Effect.makeSpan(name, optionsByKind[kind]), f) : f(span)
+}
 
 /**
  * Runs `self` inside a new span with `service` provided, and ends the span once with the outcome: the one way the
@@ -215,8 +231,8 @@ export const track = <A, E, R, I, S>(
   make: Make<S>
 ): Effect.Effect<A, E, Exclude<R, I>> =>
   Effect.uninterruptibleMask((restore) =>
-    Effect.withFiberRuntime<A, E>((fiber) => {
-      const run = (span: Tracer.Span): Effect.Effect<A, E> => {
+    Effect.withFiberRuntime<A, E>((fiber) =>
+      withNewSpan(fiber, name, kind, (span) => {
         const started = start(fiber, span, make)
         const tracer = started.call.tracer
         const body = restore(tracer === undefined ? self : Effect.withTracer(self, tracer)) as Effect.Effect<A, E>
@@ -231,10 +247,8 @@ export const track = <A, E, R, I, S>(
             onFailure: (cause) => release(Exit.failCause(cause)),
             onSuccess: (value) => release(Exit.succeed(value))
           }))
-      }
-      const span = unsafeMakeSpan(fiber, name, kind)
-      return span === undefined ? Effect.flatMap(makeSpan(name, kind), run) : run(span)
-    })
+      })
+    )
   )
 
 /**
@@ -262,12 +276,9 @@ export const channel = <S, OutElem, InElem, OutErr, InErr, OutDone, InDone, Env>
   ) => Channel.Channel<OutElem, InElem, OutErr, InErr, OutDone, InDone, Env>
 ): Channel.Channel<OutElem, InElem, OutErr, InErr, OutDone, InDone, Env> =>
   Channel.acquireUseRelease(
-    Effect.withFiberRuntime<Started<S>>((fiber) => {
-      const span = unsafeMakeSpan(fiber, name, kind)
-      return span === undefined
-        ? Effect.map(makeSpan(name, kind), (span) => start(fiber, span, make))
-        : Effect.succeed(start(fiber, span, make))
-    }),
+    Effect.withFiberRuntime<Started<S>>((fiber) =>
+      withNewSpan(fiber, name, kind, (span) => Effect.succeed(start(fiber, span, make)))
+    ),
     (started) => use(started.call, started.outer, (exit) => Effect.suspend(() => close(started, exit) ?? Effect.void)),
     (started, exit) => close(started, exit) ?? Effect.void
   )
