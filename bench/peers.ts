@@ -9,8 +9,11 @@
  *   - contenders: `@opentelemetry/instrumentation-openai` (the official one) and `@traceloop/instrumentation-openai`
  *     (OpenLLMetry), each against the same call made as a plain Promise; this library's `trackLlmCall` with
  *     `usageFrom: "auto"` (span, metrics, cost) against `Effect.tryPromise` of the same call on an uninstrumented
- *     `ManagedRuntime`; and a floor: one raw OpenTelemetry SDK span with as many attributes as the library's span
- *     has, no call;
+ *     `ManagedRuntime`; a floor: one raw OpenTelemetry SDK span with as many attributes as the library's span
+ *     has, no call; and Effect's own floor: the same `Effect.tryPromise` in a bare `Effect.withSpan`, under a tracer
+ *     whose spans record nothing (no OpenTelemetry at all), against the same baseline: what any Effect span costs
+ *     around this call before anything is recorded, which no library that makes the call's span an Effect span can
+ *     go below;
  *   - each peer's patch is applied to the imported `openai` module for its own turn only, and removed after (the
  *     script fails if a patched method is not the original again); every contender is first checked to export a span
  *     with token usage;
@@ -23,7 +26,7 @@
  *
  * Run: `npm run bench` (with bench/track.ts) or `npm run bench -- --short` (CI: checks that it completes, not its
  * timing). Alone, after `tsc -p tsconfig.bench.json`: `node --expose-gc .bench-build/bench/peers.js [--short]`.
- * One contender alone, for a profile (bench/profile.ts does this): `--only=library|effect|plain|official|openllmetry|floor`
+ * One contender alone, for a profile (bench/profile.ts does this): `--only=library|effect|plain|official|openllmetry|floor|effectSpan`
  * with `--calls=N`, `--context=none|als` and `--profile=FILE` (a V8 CPU profile of its timed calls).
  */
 import { type Attributes, context, SpanKind } from "@opentelemetry/api"
@@ -32,7 +35,7 @@ import { OpenAIInstrumentation as OfficialInstrumentation } from "@opentelemetry
 import { MeterProvider, type MetricReader } from "@opentelemetry/sdk-metrics"
 import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base"
 import { OpenAIInstrumentation as OpenLlmetryInstrumentation } from "@traceloop/instrumentation-openai"
-import { Effect, Layer, ManagedRuntime } from "effect"
+import { type Context, Effect, Layer, ManagedRuntime, type Option, Tracer } from "effect"
 import { writeFile } from "node:fs/promises"
 import { Session } from "node:inspector/promises"
 import * as openaiModule from "openai"
@@ -245,6 +248,41 @@ const during = async <A>(peer: Peer, f: () => Promise<A>): Promise<A> => {
 const untrackedEffect = Effect.tryPromise(call)
 const trackedEffect = untrackedEffect.pipe(trackLlmCall({ provider: "openai", model, usageFrom: "auto" }))
 
+// --- Effect's own floor: a span that records nothing --------------------------------------------------------------
+/** The spans the silent tracer was asked for, by name: checked, so that the contender is known to make one a call. */
+const silentSpans = new Map<string, number>()
+const silentSpan = (
+  name: string,
+  parent: Option.Option<Tracer.AnySpan>,
+  context: Context.Context<never>,
+  links: ReadonlyArray<Tracer.SpanLink>,
+  startTime: bigint,
+  kind: Tracer.SpanKind
+): Tracer.Span => {
+  silentSpans.set(name, (silentSpans.get(name) ?? 0) + 1)
+  return {
+    _tag: "Span",
+    name,
+    spanId: "0000000000000001",
+    traceId: "00000000000000000000000000000001",
+    parent,
+    context,
+    status: { _tag: "Started", startTime },
+    attributes: new Map(),
+    links,
+    sampled: false,
+    kind,
+    end: () => {},
+    attribute: () => {},
+    event: () => {},
+    addLinks: () => {}
+  }
+}
+const silentTracer = Tracer.make({ span: silentSpan, context: (execution) => execution() })
+const bareSpanEffect = untrackedEffect.pipe(
+  Effect.withSpan(`chat ${model}`, { kind: "client", captureStackTrace: false })
+)
+
 const libraryPipeline = (registerGlobals: boolean) => {
   const exporter = new DroppingExporter()
   const made: { processor?: BatchSpanProcessor; reader?: IdleReader } = {}
@@ -282,15 +320,24 @@ const startProfiler = async () => {
 }
 
 // --- timing ---------------------------------------------------------------------------------------------------
-type Contender = "plain" | "official" | "openllmetry" | "effect" | "library" | "floor"
-const contenders: ReadonlyArray<Contender> = ["plain", "official", "openllmetry", "effect", "library", "floor"]
+type Contender = "plain" | "official" | "openllmetry" | "effect" | "library" | "floor" | "effectSpan"
+const contenders: ReadonlyArray<Contender> = [
+  "plain",
+  "official",
+  "openllmetry",
+  "effect",
+  "library",
+  "floor",
+  "effectSpan"
+]
 const baselineOf: Record<Contender, Contender | undefined> = {
   plain: undefined,
   official: "plain",
   openllmetry: "plain",
   effect: undefined,
   library: "effect",
-  floor: undefined
+  floor: undefined,
+  effectSpan: "effect"
 }
 
 const gc = (globalThis as { gc?: () => void }).gc
@@ -359,6 +406,7 @@ const runScenario = async (withContextManager: boolean): Promise<ScenarioResult>
   }
   const library = libraryPipeline(withContextManager)
   const baselineRuntime = ManagedRuntime.make(Layer.empty)
+  const silentRuntime = ManagedRuntime.make(Layer.setTracer(silentTracer))
   try {
     // --- every contender checked first: a span with token usage, nothing once a patch is removed ---
     const records: Partial<Record<Contender, Verified>> = {}
@@ -410,6 +458,15 @@ const runScenario = async (withContextManager: boolean): Promise<ScenarioResult>
     }
     records.floor = { attributes: records.library.attributes, metrics: 0 }
 
+    silentSpans.clear()
+    await silentRuntime.runPromise(bareSpanEffect)
+    if (silentSpans.size !== 1 || silentSpans.get(`chat ${model}`) !== 1) {
+      throw new Error(
+        `the bare Effect span: expected one span "chat ${model}", got ${JSON.stringify([...silentSpans])}`
+      )
+    }
+    records.effectSpan = { attributes: 0, metrics: 0 }
+
     const run = (contender: Contender, n: number): Promise<number> => {
       switch (contender) {
         case "plain":
@@ -428,6 +485,8 @@ const runScenario = async (withContextManager: boolean): Promise<ScenarioResult>
           return microsPerCall(() => {
             for (let i = 0; i < n; i++) floorSpan()
           }, n)
+        case "effectSpan":
+          return microsPerCall(() => silentRuntime.runPromise(loop(bareSpanEffect, n)), n)
       }
     }
 
@@ -460,7 +519,7 @@ const runScenario = async (withContextManager: boolean): Promise<ScenarioResult>
     const ratio: Partial<Record<Contender, Stats>> = {}
     for (const c of contenders) {
       if (baselineOf[c] !== undefined || c === "floor") overhead[c] = stats(overheads[c])
-      if (c === "official" || c === "openllmetry" || c === "floor") {
+      if (c === "official" || c === "openllmetry" || c === "floor" || c === "effectSpan") {
         ratio[c] = stats(overheads.library.map((o, round) => o / overheads[c][round]))
       }
     }
@@ -474,6 +533,7 @@ const runScenario = async (withContextManager: boolean): Promise<ScenarioResult>
   } finally {
     await library.runtime.dispose()
     await baselineRuntime.dispose()
+    await silentRuntime.dispose()
     if (manager !== undefined) context.disable()
   }
 }
@@ -484,7 +544,9 @@ const labels: Record<Contender, string> = {
   openllmetry: peers[1].label,
   effect: "`Effect.tryPromise` on a ManagedRuntime (the library's baseline)",
   library: "**this library, `trackLlmCall` + `usageFrom: \"auto\"`**",
-  floor: "floor: one raw OTel SDK span, as many attributes as the library's, no call"
+  floor: "floor: one raw OTel SDK span, as many attributes as the library's, no call",
+  effectSpan:
+    "Effect's floor: a bare `Effect.withSpan` around the same `Effect.tryPromise`, a tracer that records nothing"
 }
 
 const describeRecords = (records: Verified | undefined) =>

@@ -6,6 +6,8 @@
  *      (`usageFrom: "auto"`), runs alternating. Timed from the moment the producer hands its first chunk over to the
  *      moment the consumer has it, so the span opened before the request is not counted: that is the call's, not the
  *      chunk's. Also the time from the stream's start to its first chunk (span creation included), for reference.
+ *      Beside them, Effect's own floor: the same stream in a bare `Stream.withSpan`, which pays what any stream run
+ *      inside a span pays on each pull (its effects run under the span's context), before anything is recorded.
  *   2. No heap growth over 1,000,000 tracked calls (short: 20,000): the heap after GC at each eighth of the calls,
  *      and the least-squares slope through those marks in bytes per 1,000 calls. One difference between two marks
  *      moves by a few hundred KiB with where the collector happens to stand; a leak of even one small object per call
@@ -65,6 +67,7 @@ async function* provider(): AsyncGenerator<(typeof chunks)[number]> {
 // A fresh iterator for each run.
 const upstream = Stream.suspend(() => Stream.fromAsyncIterable(provider(), (e) => e))
 const tracked = trackLlmStream(upstream, { provider: "openai", model: "gpt-4o", usageFrom: "auto" })
+const bareSpan = Stream.withSpan(upstream, "chat gpt-4o", { kind: "client", captureStackTrace: false })
 
 /** One run: [first chunk handed over → consumer has it, stream start → consumer has it], in µs. */
 const firstChunk = <E>(stream: Stream.Stream<unknown, E>) =>
@@ -114,18 +117,20 @@ const main = async () => {
   // Both paths optimized before they are timed.
   await timeFirstChunks(upstream)
   await timeFirstChunks(tracked)
+  await timeFirstChunks(bareSpan)
   const plain: Array<{ handOver: number; fromStart: number }> = []
   const withTracking: Array<{ handOver: number; fromStart: number }> = []
+  const withSpan: Array<{ handOver: number; fromStart: number }> = []
+  const turns = [
+    () => timeFirstChunks(upstream).then((r) => plain.push(r)),
+    () => timeFirstChunks(tracked).then((r) => withTracking.push(r)),
+    () => timeFirstChunks(bareSpan).then((r) => withSpan.push(r))
+  ]
   for (let round = 0; round < rounds; round++) {
-    if (round % 2 === 0) {
-      plain.push(await timeFirstChunks(upstream))
-      withTracking.push(await timeFirstChunks(tracked))
-    } else {
-      withTracking.push(await timeFirstChunks(tracked))
-      plain.push(await timeFirstChunks(upstream))
-    }
+    for (const turn of round % 2 === 0 ? turns : [...turns].reverse()) await turn()
   }
   const added = plain.map((p, i) => withTracking[i].handOver - p.handOver)
+  const spanAdded = plain.map((p, i) => withSpan[i].handOver - p.handOver)
 
   // Warmed up first (every path optimized, every cache filled), then a mark after each eighth of the calls.
   const eighth = heapCalls / 8
@@ -156,9 +161,16 @@ const main = async () => {
     } µs, added ${median(added).toFixed(1)} µs (per round ${Math.min(...added).toFixed(1)} to ${
       Math.max(...added).toFixed(1)
     })`,
+    `   Effect's floor, a bare Stream.withSpan: ${median(withSpan.map((p) => p.handOver)).toFixed(1)} µs, added ${
+      median(spanAdded).toFixed(1)
+    } µs (per round ${Math.min(...spanAdded).toFixed(1)} to ${Math.max(...spanAdded).toFixed(1)}); trackLlmStream ${
+      median(added.map((a, i) => a - spanAdded[i])).toFixed(1)
+    } µs beyond it`,
     `   stream start → consumer (span opened before the first chunk): untracked ${
       median(plain.map((p) => p.fromStart)).toFixed(1)
-    } µs, trackLlmStream ${median(withTracking.map((p) => p.fromStart)).toFixed(1)} µs`,
+    } µs, trackLlmStream ${median(withTracking.map((p) => p.fromStart)).toFixed(1)} µs, Stream.withSpan ${
+      median(withSpan.map((p) => p.fromStart)).toFixed(1)
+    } µs`,
     `heap after GC over ${heapCalls} tracked calls (after ${eighth} to warm up), at each eighth: ${
       marks.map(mib).join(", ")
     } MiB (${mib(Math.min(...marks))} to ${mib(Math.max(...marks))}); slope ${
