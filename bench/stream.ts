@@ -8,7 +8,9 @@
  *      chunk's. Also the time from the stream's start to its first chunk (span creation included), for reference.
  *      Beside them, Effect's own floor: the same stream in a bare `Stream.withSpan`, which pays what any stream run
  *      inside a span pays on each pull (its effects run under the span's context), before anything is recorded.
- *   2. No heap growth over 1,000,000 tracked calls (short: 20,000): the heap after GC at each eighth of the calls,
+ *   2. Reading a stream's usage, chunk by chunk (`usageFrom: "auto"`, the OpenAI chunks below), against reading the
+ *      same usage from the whole response (`Usage.extract`): both pure reads, timed alone.
+ *   3. No heap growth over 1,000,000 tracked calls (short: 20,000): the heap after GC at each eighth of the calls,
  *      and the least-squares slope through those marks in bytes per 1,000 calls. One difference between two marks
  *      moves by a few hundred KiB with where the collector happens to stand; a leak of even one small object per call
  *      shows as a slope of tens of KB per 1,000 calls.
@@ -17,7 +19,8 @@
  */
 import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Effect, ManagedRuntime, Stream } from "effect"
-import { LlmTracker, Tracking, trackLlmCall, trackLlmStream } from "../src/index.js"
+import { LlmTracker, Tracking, trackLlmCall, trackLlmStream, Usage } from "../src/index.js"
+import { resolve as resolveStreamUsage } from "../src/internal/streamUsage.js"
 import { DroppingExporter, IdleReader } from "./sdk.js"
 
 const short = process.argv.includes("--short")
@@ -96,7 +99,50 @@ const timeFirstChunks = async (stream: Stream.Stream<unknown, unknown>) => {
   return { handOver: median(handOver), fromStart: median(fromStart) }
 }
 
-// --- 2. the heap over many calls ---------------------------------------------------------------------------------
+// --- 2. reading a stream's usage --------------------------------------------------------------------------------
+
+const wholeResponse = {
+  id: "chatcmpl-bench",
+  object: "chat.completion",
+  created: 1_741_476_542,
+  model: "gpt-4o-2024-08-06",
+  choices: [{ index: 0, message: { role: "assistant", content: "Paris." }, finish_reason: "stop" }],
+  usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 }
+}
+const streamUsage = resolveStreamUsage("auto", () => {})!
+const readStream = () => {
+  const usage = streamUsage()
+  for (let i = 0; i < chunks.length; i++) usage.observe(chunks[i])
+  return usage.result(true)
+}
+const readWhole = () => Usage.extract(wholeResponse, "auto")
+if (readStream().inputTokens !== 12 || readWhole().inputTokens !== 12) throw new Error("usage not read")
+
+const readsPerRound = short ? 2_000 : 200_000
+/** µs per read, medians of alternating rounds. */
+const timeReads = () => {
+  const time = (read: () => unknown) => {
+    const start = process.hrtime.bigint()
+    for (let i = 0; i < readsPerRound; i++) read()
+    return Number(process.hrtime.bigint() - start) / 1e3 / readsPerRound
+  }
+  time(readStream)
+  time(readWhole)
+  const stream: Array<number> = []
+  const whole: Array<number> = []
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      stream.push(time(readStream))
+      whole.push(time(readWhole))
+    } else {
+      whole.push(time(readWhole))
+      stream.push(time(readStream))
+    }
+  }
+  return { stream: median(stream), whole: median(whole), ratio: median(stream.map((s, i) => s / whole[i])) }
+}
+
+// --- 3. the heap over many calls ---------------------------------------------------------------------------------
 
 const response = { id: "chatcmpl-123", model: "gpt-4", usage: { prompt_tokens: 120, completion_tokens: 48 } }
 const call = Effect.flatMap(LlmTracker, (tracker) =>
@@ -130,6 +176,7 @@ const main = async () => {
     for (const turn of round % 2 === 0 ? turns : [...turns].reverse()) await turn()
   }
   const added = plain.map((p, i) => withTracking[i].handOver - p.handOver)
+  const reads = timeReads()
   const spanAdded = plain.map((p, i) => withSpan[i].handOver - p.handOver)
 
   // Warmed up first (every path optimized, every cache filled), then a mark after each eighth of the calls.
@@ -171,6 +218,9 @@ const main = async () => {
     } µs, trackLlmStream ${median(withTracking.map((p) => p.fromStart)).toFixed(1)} µs, Stream.withSpan ${
       median(withSpan.map((p) => p.fromStart)).toFixed(1)
     } µs`,
+    `reading a stream's usage (${chunks.length} OpenAI chunks, "auto"), ${readsPerRound} reads x ${rounds} rounds: ${
+      reads.stream.toFixed(2)
+    } µs; the same usage from the whole response: ${reads.whole.toFixed(2)} µs; ratio ${reads.ratio.toFixed(2)}`,
     `heap after GC over ${heapCalls} tracked calls (after ${eighth} to warm up), at each eighth: ${
       marks.map(mib).join(", ")
     } MiB (${mib(Math.min(...marks))} to ${mib(Math.max(...marks))}); slope ${

@@ -549,3 +549,54 @@ describe("the new stream extractors: clean counts only", () => {
     assert.strictEqual(LlmStream.detect({ type: "message_start", message: {} }), "anthropic.messages")
   })
 })
+
+describe("chunks read as they are handed over", () => {
+  /** `fields` as an instance whose fields are getters on its prototype, as an SDK's own chunk class would have them. */
+  const asInstance = (fields: Record<string, unknown>): unknown => {
+    const proto = {}
+    for (const key of Object.keys(fields)) Object.defineProperty(proto, key, { get: () => fields[key] })
+    return Object.create(proto)
+  }
+
+  const openaiChunks = [
+    {
+      id: "chatcmpl-1",
+      object: "chat.completion.chunk",
+      model: "gpt-4o-2024-08-06",
+      service_tier: "default",
+      choices: [{ index: 0, delta: { role: "assistant", content: "Par" }, finish_reason: null }]
+    },
+    // A compatible server's last chunk: its usage beside the finish reason.
+    {
+      id: "chatcmpl-1",
+      object: "chat.completion.chunk",
+      model: "gpt-4o-2024-08-06",
+      service_tier: "default",
+      choices: [{ index: 0, delta: {}, finish_reason: "stop" }],
+      usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15, prompt_tokens_details: { cached_tokens: 4 } }
+    }
+  ]
+  const geminiChunks = [
+    { responseId: "r-1", modelVersion: "gemini-2.5-flash", candidates: [{ index: 0, content: { parts: [] } }] },
+    {
+      responseId: "r-1",
+      modelVersion: "gemini-2.5-flash",
+      candidates: [{ index: 0, finishReason: "STOP" }],
+      usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 3, totalTokenCount: 15 }
+    }
+  ]
+
+  for (
+    const [name, chunks] of [["openai.chat", openaiChunks], ["gemini", geminiChunks]] as const
+  ) {
+    it(`${name}: fields that are getters of the chunk's class read as own fields do; a finish reason counts once`, () => {
+      const plain = read("auto", chunks)
+      assert.deepStrictEqual(read("auto", chunks.map(asInstance)), plain)
+      assert.deepStrictEqual(read(name, chunks.map(asInstance)), plain)
+      assert.strictEqual(plain.inputTokens, 12)
+      assert.strictEqual(plain.outputTokens, 3)
+      assert.deepStrictEqual(plain.finishReasons, [name === "gemini" ? "STOP" : "stop"])
+      assert.isUndefined(plain.warnings)
+    })
+  }
+})

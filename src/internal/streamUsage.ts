@@ -81,7 +81,9 @@ class Accumulator implements StreamUsage {
 
   readonly result = (complete: boolean): ExtractedUsage => {
     if (complete && !this.sawUsage) this.warn("no chunk carried usage")
-    const out: Mutable<ExtractedUsage> = { ...this.fields }
+    // The fields themselves, not a copy: the run is over when its result is asked for, and adding the finish
+    // reasons to a spread copy would make an object of a shape of its own on every run (slow to build and to read).
+    const out = this.fields
     if (this.reasons.size > 0) {
       out.finishReasons = [...this.reasons.entries()].sort(([a], [b]) => a - b).map(([, reason]) => reason)
     }
@@ -95,9 +97,10 @@ class Accumulator implements StreamUsage {
 
   /**
    * Takes what one extraction read, clean already (a built-in extractor's, or a function's through `usage.clean`): a
-   * later count replaces an earlier one (see above).
+   * later count replaces an earlier one (see above). `withReasons: false` for an extraction from a chunk whose
+   * finish reasons were read already, per choice index.
    */
-  merge(extracted: ExtractedUsage): void {
+  merge(extracted: ExtractedUsage, withReasons: boolean = true): void {
     for (const key of countKeys) {
       const value = extracted[key]
       if (value !== undefined) {
@@ -110,7 +113,7 @@ class Accumulator implements StreamUsage {
     if (extracted.iterations !== undefined) this.fields.iterations = extracted.iterations
     this.id(extracted.responseId, "responseId")
     this.model(extracted.responseModel, "responseModel")
-    if (Array.isArray(extracted.finishReasons)) {
+    if (withReasons && Array.isArray(extracted.finishReasons)) {
       extracted.finishReasons.forEach((reason, index) => this.reason(index, reason, `finishReasons[${index}]`))
     }
     if (Array.isArray(extracted.warnings)) {
@@ -192,13 +195,16 @@ class Accumulator implements StreamUsage {
  */
 const openaiChat = (self: Accumulator, chunk: unknown): void => {
   if (!isRecord(chunk)) return self.warn(`a chunk is ${describe(chunk)}, not a record`)
-  self.id(chunk.id, "id")
-  self.model(chunk.model, "model")
-  self.tier(chunk.service_tier, "service_tier")
+  const { id, model, service_tier } = chunk
+  self.id(id, "id")
+  self.model(model, "model")
+  self.tier(service_tier, "service_tier")
   self.reasonsOf(chunk.choices, "finish_reason", "choices")
-  if (isRecord(chunk.usage)) {
-    const extracted = usage.extractors["openai.chat"]({ ...chunk, choices: undefined })
-    self.merge({ ...extracted, finishReasons: undefined })
+  const counts = chunk.usage
+  if (isRecord(counts)) {
+    // The fields the extractor reads but `choices`, read above: an object of one shape, where a copy of the chunk
+    // would be an object of a shape of its own on every usage chunk, and slow to build and to read.
+    self.merge(usage.extractors["openai.chat"]({ id, model, service_tier, usage: counts }), false)
   }
 }
 
@@ -238,7 +244,7 @@ const anthropicMessages = (self: Accumulator, event: unknown): void => {
   if (!isRecord(event)) return self.warn(`an event is ${describe(event)}, not a record`)
   if (event.type === "message_start" && isRecord(event.message)) {
     const extracted = usage.extractors["anthropic.messages"](event.message)
-    return self.merge({ ...extracted, finishReasons: undefined })
+    return self.merge(extracted, false)
   }
   if (event.type === "message_delta") {
     const delta = isRecord(event.delta) ? event.delta : undefined
@@ -248,7 +254,7 @@ const anthropicMessages = (self: Accumulator, event: unknown): void => {
     if (Array.isArray(counts.iterations)) {
       // The API versions that report the steps of a call (compaction, advisor) send its whole cumulative usage
       // here: it is read as a response's, so that the steps are read, and priced, as a response's are.
-      return self.merge({ ...usage.extractors["anthropic.messages"]({ usage: counts }), finishReasons: undefined })
+      return self.merge(usage.extractors["anthropic.messages"]({ usage: counts }), false)
     }
     self.set("outputTokens", counts.output_tokens, "usage.output_tokens")
     self.set("inputTokens", counts.input_tokens, "usage.input_tokens")
@@ -273,12 +279,14 @@ const anthropicMessages = (self: Accumulator, event: unknown): void => {
  */
 const gemini = (self: Accumulator, chunk: unknown): void => {
   if (!isRecord(chunk)) return self.warn(`a chunk is ${describe(chunk)}, not a record`)
-  self.id(chunk.responseId, "responseId")
-  self.model(chunk.modelVersion, "modelVersion")
+  const { modelVersion, responseId } = chunk
+  self.id(responseId, "responseId")
+  self.model(modelVersion, "modelVersion")
   self.reasonsOf(chunk.candidates, "finishReason", "candidates")
-  if (isRecord(chunk.usageMetadata)) {
-    const extracted = usage.extractors.gemini({ ...chunk, candidates: undefined })
-    self.merge({ ...extracted, finishReasons: undefined })
+  const usageMetadata = chunk.usageMetadata
+  if (isRecord(usageMetadata)) {
+    // As for OpenAI's chunks: the fields the extractor reads but `candidates`, in an object of one shape.
+    self.merge(usage.extractors.gemini({ responseId, modelVersion, usageMetadata }), false)
   }
 }
 
