@@ -86,6 +86,13 @@ const firstChunk = <E>(stream: Stream.Stream<unknown, E>) =>
 
 const median = (values: ReadonlyArray<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
+/** Runs each turn once a round, `rounds` rounds, in alternating order. */
+const alternating = async (turns: ReadonlyArray<() => unknown>) => {
+  for (let round = 0; round < rounds; round++) {
+    for (const turn of round % 2 === 0 ? turns : [...turns].reverse()) await turn()
+  }
+}
+
 const timeFirstChunks = async (stream: Stream.Stream<unknown, unknown>) => {
   const handOver: Array<number> = []
   const fromStart: Array<number> = []
@@ -120,7 +127,7 @@ if (readStream().inputTokens !== 12 || readWhole().inputTokens !== 12) throw new
 
 const readsPerRound = short ? 2_000 : 200_000
 /** µs per read, medians of alternating rounds. */
-const timeReads = () => {
+const timeReads = async () => {
   const time = (read: () => unknown) => {
     const start = process.hrtime.bigint()
     for (let i = 0; i < readsPerRound; i++) read()
@@ -130,15 +137,7 @@ const timeReads = () => {
   time(readWhole)
   const stream: Array<number> = []
   const whole: Array<number> = []
-  for (let round = 0; round < rounds; round++) {
-    if (round % 2 === 0) {
-      stream.push(time(readStream))
-      whole.push(time(readWhole))
-    } else {
-      whole.push(time(readWhole))
-      stream.push(time(readStream))
-    }
-  }
+  await alternating([() => stream.push(time(readStream)), () => whole.push(time(readWhole))])
   return { stream: median(stream), whole: median(whole), ratio: median(stream.map((s, i) => s / whole[i])) }
 }
 
@@ -172,12 +171,10 @@ const main = async () => {
     () => timeFirstChunks(tracked).then((r) => withTracking.push(r)),
     () => timeFirstChunks(bareSpan).then((r) => withSpan.push(r))
   ]
-  for (let round = 0; round < rounds; round++) {
-    for (const turn of round % 2 === 0 ? turns : [...turns].reverse()) await turn()
-  }
+  await alternating(turns)
   const added = plain.map((p, i) => withTracking[i].handOver - p.handOver)
-  const reads = timeReads()
   const spanAdded = plain.map((p, i) => withSpan[i].handOver - p.handOver)
+  const reads = await timeReads()
 
   // Warmed up first (every path optimized, every cache filled), then a mark after each eighth of the calls.
   const eighth = heapCalls / 8

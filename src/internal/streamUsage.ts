@@ -25,7 +25,10 @@ export interface StreamUsage {
   readonly observe: (chunk: unknown) => void
   /** The response model read so far, for the labels of per-chunk metrics. */
   readonly responseModel: () => string | undefined
-  /** `complete`: the stream ended on its own, so usage that never came is worth a warning. */
+  /**
+   * `complete`: the stream ended on its own, so usage that never came is worth a warning. Asked once, when the run
+   * ends: what it hands back is the accumulator's own record, not a copy.
+   */
   readonly result: (complete: boolean) => ExtractedUsage
 }
 
@@ -81,8 +84,8 @@ class Accumulator implements StreamUsage {
 
   readonly result = (complete: boolean): ExtractedUsage => {
     if (complete && !this.sawUsage) this.warn("no chunk carried usage")
-    // The fields themselves, not a copy: the run is over when its result is asked for, and adding the finish
-    // reasons to a spread copy would make an object of a shape of its own on every run (slow to build and to read).
+    // Not a copy: adding the finish reasons to a spread copy would make an object of a shape of its own on every
+    // run (slow to build and to read).
     const out = this.fields
     if (this.reasons.size > 0) {
       out.finishReasons = [...this.reasons.entries()].sort(([a], [b]) => a - b).map(([, reason]) => reason)
